@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { didYouMean } from '../../errors/index.js';
+import type { RoutingFile } from '../format.js';
+import { parseRef } from '../references.js';
+import type { DocPath } from '../source.js';
+import type { ModelLoadResult } from '../models.js';
+import { typeToString, type Ref, type RoutingDef, type ValueType } from '../types.js';
+
+/**
+ * What a node kind's compiler sees: the types of the input and of every node compiled so far (the
+ * nodes are compiled in topological order), the loaded models, and a way to report.
+ */
+export interface CompileContext {
+  readonly pipeline: string;
+  readonly inputTypes: ReadonlyMap<string, ValueType>;
+  /** Output types of the nodes compiled so far. */
+  readonly outputTypes: ReadonlyMap<string, ReadonlyMap<string, ValueType>>;
+  /** Nodes that failed to compile: references to them are not reported again. */
+  readonly failed: ReadonlySet<string>;
+  /** Models by the path written in the file. */
+  readonly models: ReadonlyMap<string, ModelLoadResult>;
+  report(rule: string, path: DocPath, message: string, options?: { key?: boolean }): void;
+}
+
+export interface ResolvedRef {
+  readonly ref: Ref;
+  readonly type: ValueType;
+}
+
+/**
+ * Resolves `input.x` or `node.output` to its type. Unknown outputs are reported with a
+ * suggestion; references to nodes that failed to compile resolve to undefined silently.
+ */
+export function resolveRef(context: CompileContext, owner: string, text: string, path: DocPath): ResolvedRef | undefined {
+  const target = parseRef(text);
+  if (target.source === 'input') {
+    const type = context.inputTypes.get(target.field);
+    return type && { ref: { source: 'input', field: target.field }, type };
+  }
+  const outputs = context.outputTypes.get(target.node);
+  if (!outputs) return undefined;
+  const output = target.output ?? '';
+  const type = outputs.get(output);
+  if (!type) {
+    const names = [...outputs.keys()];
+    context.report('references', path, `${owner} reads "${text}", but node "${target.node}" has no output "${output}". Its outputs: ${names.join(', ')}.${didYouMean(output, names)}`);
+    return undefined;
+  }
+  return { ref: { source: 'node', node: target.node, output }, type };
+}
+
+/** Whether a value of type `from` may feed a numeric slot (Float accepts Int and Boolean). */
+export function isNumeric(type: ValueType): boolean {
+  return type.kind === 'scalar' && (type.name === 'Float' || type.name === 'Int' || type.name === 'Boolean');
+}
+
+/** "Float", "[Float]", "enum Employment": for messages. */
+export function describeType(type: ValueType): string {
+  return type.kind === 'enum' ? `enum ${type.name}` : typeToString(type);
+}
+
+/** The compiled routing policy of a node; validity was checked by the routing rule. */
+export function compileRouting(pipeline: string, node: string, routing: RoutingFile | undefined, versions: readonly string[]): RoutingDef {
+  if (!routing) return { policy: 'fixed', version: versions[0] as string };
+  switch (routing.policy) {
+    case 'fixed':
+      return { policy: 'fixed', version: routing.version ?? (versions[0] as string) };
+    case 'split':
+      return {
+        policy: 'split',
+        // Declared version order, not weight-map order: ranges on the hash line stay put when weights change.
+        weights: versions.map((version) => ({ version, weight: routing.weights[version] ?? 0 })),
+        salt: routing.salt ?? `${pipeline}.${node}`,
+      };
+  }
+}
+
+/** sha256 of a canonical JSON rendering: the identity of a version that has no file. */
+export function contentHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

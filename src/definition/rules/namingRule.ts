@@ -1,0 +1,45 @@
+import type { Rule } from './context.js';
+
+/** Result fields every pipeline result has; outputs may not take these names. */
+export const RESERVED_RESULT_FIELDS = ['requestId', 'traceId', 'nodes', 'routing', 'timings'] as const;
+
+/** `input` names the request input in references and CEL; CEL keywords cannot be variables. */
+const RESERVED_NODE_IDS = [
+  'input', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop',
+  'package', 'namespace', 'return', 'var', 'void', 'while', 'true', 'false', 'null',
+];
+
+/**
+ * GraphQL naming rules beyond the character pattern (which the shape check enforces): names that
+ * start with `__` are reserved for introspection, and a few names are taken by Tessera itself.
+ */
+export const namingRule: Rule = ({ file, report }) => {
+  const introspection = (name: string) => name.startsWith('__');
+  if (introspection(file.name)) report(['name'], `"${file.name}" starts with "__", which GraphQL reserves for introspection.`);
+  if (!/^[a-z]/.test(file.name)) {
+    report(['name'], `Pipeline name "${file.name}" must start with a lowercase letter: it becomes the GraphQL query field (e.g. "creditScore").`);
+  }
+  for (const id of Object.keys(file.nodes)) {
+    if (introspection(id)) report(['nodes', id], `Node id "${id}" starts with "__", which GraphQL reserves for introspection.`, { key: true });
+    if (RESERVED_NODE_IDS.includes(id)) {
+      report(['nodes', id], `"${id}" cannot be a node id: it is reserved (${id === 'input' ? 'it names the request input' : 'a CEL keyword'}).`, { key: true });
+    }
+  }
+  for (const name of Object.keys(file.outputs)) {
+    if ((RESERVED_RESULT_FIELDS as readonly string[]).includes(name)) {
+      report(['outputs', name], `Output "${name}" clashes with a field every result has (${RESERVED_RESULT_FIELDS.join(', ')}); rename it.`, { key: true });
+    }
+    if (introspection(name)) report(['outputs', name], `Output "${name}" starts with "__", which GraphQL reserves for introspection.`, { key: true });
+  }
+  for (const name of Object.keys(file.input)) {
+    if (introspection(name)) report(['input', name], `Input field "${name}" starts with "__", which GraphQL reserves for introspection.`, { key: true });
+  }
+  for (const [name, values] of Object.entries(file.enums ?? {})) {
+    const seen = new Set<string>();
+    values.forEach((value, index) => {
+      if (['true', 'false', 'null'].includes(value)) report(['enums', name, index], `Enum value "${value}" is not allowed by GraphQL.`);
+      if (seen.has(value)) report(['enums', name, index], `Enum "${name}" lists "${value}" twice.`);
+      seen.add(value);
+    });
+  }
+};

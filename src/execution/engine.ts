@@ -1,0 +1,106 @@
+import { didYouMean, ErrorCode, TesseraError } from '../errors/index.js';
+import type { PipelineDefinition, Value } from '../definition/types.js';
+import { planPipeline, type PipelinePlan } from '../plan/plan.js';
+import { coerceInput, type InputProblem } from './input.js';
+import { isPromise } from './promiseOrValue.js';
+import { PipelineRun, type RoutingDecision } from './run.js';
+
+/** The answer to one request outside GraphQL: output values, per-output errors, versions used. */
+export interface RunResult {
+  readonly requestId: string;
+  readonly outputs: Readonly<Record<string, Value | null>>;
+  readonly errors: readonly { readonly output: string; readonly code: string; readonly message: string }[];
+  readonly decisions: readonly RoutingDecision[];
+}
+
+export interface RunOptions {
+  /** Which pipeline outputs to compute; default all. Only the nodes they need run. */
+  readonly outputs?: readonly string[];
+  readonly requestId?: string;
+}
+
+/** Runs pipelines: the library entry point that the GraphQL server and the CLI share. */
+export interface Engine {
+  readonly pipelines: ReadonlyMap<string, PipelinePlan>;
+  /** The plan of a pipeline; NOT_FOUND if there is none of that name. */
+  plan(pipeline: string): PipelinePlan;
+  /** Starts a request on an already validated input; the given nodes start at once. */
+  start(plan: PipelinePlan, input: Readonly<Record<string, Value>>, nodes: readonly number[], requestId?: string): PipelineRun;
+  /** Validates `input`, runs the pipeline and collects its outputs. Throws BAD_USER_INPUT for bad input. */
+  run(pipeline: string, input: Readonly<Record<string, unknown>>, options?: RunOptions): Promise<RunResult>;
+  /** Releases the model sessions. */
+  close(): Promise<void>;
+}
+
+/** Creates an engine over loaded pipelines (see `loadPipelines`). */
+export function createEngine(definitions: readonly PipelineDefinition[]): Engine {
+  const pipelines = new Map(definitions.map((definition) => [definition.name, planPipeline(definition)]));
+  const plan = (name: string): PipelinePlan => {
+    const found = pipelines.get(name);
+    if (!found) {
+      const names = [...pipelines.keys()];
+      throw new TesseraError(ErrorCode.NotFound, `No pipeline "${name}". Pipelines: ${names.join(', ')}.${didYouMean(name, names)}`, { pipeline: name });
+    }
+    return found;
+  };
+  const start: Engine['start'] = (target, input, nodes, requestId) => {
+    const run = new PipelineRun(target, input, requestId);
+    run.start(nodes);
+    return run;
+  };
+  return {
+    pipelines,
+    plan,
+    start,
+    async run(name, raw, options = {}) {
+      const target = plan(name);
+      const checked = coerceInput(target.input, raw);
+      if (!checked.ok) throw inputError(checked.problems);
+      const outputs = options.outputs ? options.outputs.map((output) => outputByName(target, output)) : target.outputs;
+      const run = start(target, checked.value, [...new Set(outputs.flatMap((o) => (o.node >= 0 ? [o.node] : [])))], options.requestId);
+      const values: Record<string, Value | null> = {};
+      const errors: { output: string; code: string; message: string }[] = [];
+      for (const output of outputs) {
+        try {
+          if (output.node >= 0) {
+            const ready = run.demand(output.node);
+            if (isPromise(ready)) await ready;
+          }
+          values[output.name] = output.read(run);
+        } catch (error) {
+          const tessera = error instanceof TesseraError ? error : new TesseraError(ErrorCode.NodeFailed, String(error));
+          values[output.name] = null;
+          errors.push({ output: output.name, code: tessera.code, message: tessera.message });
+        }
+      }
+      await run.settled();
+      return { requestId: run.requestId, outputs: values, errors, decisions: run.decisions };
+    },
+    async close() {
+      const sessions = new Set(
+        definitions.flatMap((d) => d.nodes.flatMap((node) => (node.kind === 'onnx' ? node.versions.map((v) => v.model.session) : []))),
+      );
+      await Promise.all([...sessions].map((session) => session.release()));
+    },
+  };
+}
+
+function outputByName(plan: PipelinePlan, name: string): PipelinePlan['outputs'][number] {
+  const output = plan.outputs.find((o) => o.name === name);
+  if (!output) {
+    const names = plan.outputs.map((o) => o.name);
+    throw new TesseraError(ErrorCode.NotFound, `Pipeline "${plan.name}" has no output "${name}".${didYouMean(name, names)}`, { output: name });
+  }
+  return output;
+}
+
+/** BAD_USER_INPUT listing every broken rule; `details.problems` carries them for clients. */
+export function inputError(problems: readonly InputProblem[]): TesseraError {
+  const first = problems[0] as InputProblem;
+  const message = problems.length === 1 ? first.message : `${problems.length} input problems: ${problems.map((p) => p.message).join(' ')}`;
+  return new TesseraError(ErrorCode.BadUserInput, message, {
+    field: first.field,
+    rule: first.rule,
+    problems: problems.map((p) => ({ field: p.field, rule: p.rule, message: p.message, ...(p.limit !== undefined ? { limit: p.limit } : {}) })),
+  });
+}

@@ -1,0 +1,100 @@
+import { didYouMean } from '../errors/index.js';
+import type { InputFieldDef, Value } from '../definition/types.js';
+
+/** One broken rule of one input field. */
+export interface InputProblem {
+  readonly field: string;
+  /** `required`, `type`, `min`, `max`, `enum` or `unknown`. */
+  readonly rule: 'required' | 'type' | 'min' | 'max' | 'enum' | 'unknown';
+  readonly message: string;
+  readonly received?: unknown;
+  readonly limit?: number;
+}
+
+export type InputResult =
+  | { readonly ok: true; readonly value: Readonly<Record<string, Value>> }
+  | { readonly ok: false; readonly problems: readonly InputProblem[] };
+
+/**
+ * Checks and completes one request input: types, enums, ranges, defaults, unknown fields.
+ * `text` mode reads every value from a string (CSV cells); an empty cell counts as absent.
+ */
+export function coerceInput(fields: readonly InputFieldDef[], raw: Readonly<Record<string, unknown>>, mode: 'json' | 'text' = 'json'): InputResult {
+  const problems: InputProblem[] = [];
+  const value: Record<string, Value> = {};
+  const names = fields.map((f) => f.name);
+  for (const key of Object.keys(raw)) {
+    if (!names.includes(key)) {
+      problems.push({ field: key, rule: 'unknown', message: `Unknown input field "${key}".${didYouMean(key, names)}`, received: raw[key] });
+    }
+  }
+  for (const field of fields) {
+    let given = raw[field.name];
+    if (mode === 'text' && given === '') given = undefined;
+    if (given === undefined || given === null) {
+      if (field.default !== undefined) value[field.name] = field.default;
+      else problems.push({ field: field.name, rule: 'required', message: `Input field "${field.name}" is required.` });
+      continue;
+    }
+    const coerced = coerceValue(field, given, mode);
+    if ('problem' in coerced) {
+      problems.push(coerced.problem);
+      continue;
+    }
+    const range = rangeProblem(field, coerced.value);
+    if (range) problems.push(range);
+    else value[field.name] = coerced.value;
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
+}
+
+function coerceValue(field: InputFieldDef, given: unknown, mode: 'json' | 'text'): { value: Value } | { problem: InputProblem } {
+  const type = field.type;
+  const wrong = (expected: string): { problem: InputProblem } => ({
+    problem: { field: field.name, rule: 'type', message: `Input field "${field.name}" must be ${expected}; got ${JSON.stringify(given)}.`, received: given },
+  });
+  if (type.kind === 'enum') {
+    if (typeof given === 'string' && type.values.includes(given)) return { value: given };
+    return {
+      problem: {
+        field: field.name,
+        rule: 'enum',
+        message: `Input field "${field.name}" must be one of ${type.values.join(', ')}; got ${JSON.stringify(given)}.${didYouMean(String(given), type.values)}`,
+        received: given,
+      },
+    };
+  }
+  if (type.kind !== 'scalar') return wrong('a scalar');
+  const text = mode === 'text' && typeof given === 'string' ? given.trim() : undefined;
+  switch (type.name) {
+    case 'Float': {
+      const number = text !== undefined ? (text === '' ? Number.NaN : Number(text)) : given;
+      return typeof number === 'number' && Number.isFinite(number) ? { value: number } : wrong('a finite number (Float)');
+    }
+    case 'Int': {
+      const number = text !== undefined ? (/^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN) : given;
+      return typeof number === 'number' && Number.isInteger(number) && Math.abs(number) <= 2147483647 ? { value: number } : wrong('a 32-bit integer (Int)');
+    }
+    case 'Boolean': {
+      if (typeof given === 'boolean') return { value: given };
+      if (text !== undefined && /^(true|false|1|0)$/i.test(text)) return { value: /^(true|1)$/i.test(text) };
+      return wrong('true or false (Boolean)');
+    }
+    case 'ID':
+      if (typeof given === 'number' && Number.isInteger(given)) return { value: String(given) };
+      return typeof given === 'string' ? { value: given } : wrong('a string or integer (ID)');
+    case 'String':
+      return typeof given === 'string' ? { value: given } : wrong('a string');
+  }
+}
+
+function rangeProblem(field: InputFieldDef, value: Value): InputProblem | undefined {
+  if (typeof value !== 'number') return undefined;
+  if (field.min !== undefined && value < field.min) {
+    return { field: field.name, rule: 'min', message: `Input field "${field.name}" must be at least ${field.min}; got ${value}.`, received: value, limit: field.min };
+  }
+  if (field.max !== undefined && value > field.max) {
+    return { field: field.name, rule: 'max', message: `Input field "${field.name}" must be at most ${field.max}; got ${value}.`, received: value, limit: field.max };
+  }
+  return undefined;
+}

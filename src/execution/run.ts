@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, TesseraError } from '../errors/index.js';
+import type { Value } from '../definition/types.js';
+import type { NodeOutputs, RowScope } from '../nodes/types.js';
+import type { PipelinePlan, PlannedNode } from '../plan/plan.js';
+import { isPromise, type PromiseOrValue } from './promiseOrValue.js';
+
+/** Which version answered for a node, and why: part of every response. */
+export interface RoutingDecision {
+  readonly node: string;
+  readonly version: string;
+  readonly sha256: string;
+  /** The policy that chose it, e.g. `split(v1=90%,v2=10%)`. */
+  readonly policy: string;
+  readonly variant: string;
+}
+
+const NOT_STARTED = 0;
+const RUNNING = 1;
+const DONE = 2;
+const FAILED = 3;
+
+/**
+ * One request through one pipeline. Nodes run on demand: asking for a node runs what it reads
+ * first, and nothing that no one asked for runs. Pure nodes finish synchronously; a failed node
+ * fails the nodes that read it with UPSTREAM_FAILED while the others still answer.
+ */
+export class PipelineRun implements RowScope {
+  readonly requestId: string;
+  readonly input: Readonly<Record<string, Value>>;
+  readonly unitKey: string;
+  readonly decisions: RoutingDecision[] = [];
+  readonly #plan: PipelinePlan;
+  readonly #status: Uint8Array;
+  readonly #values: (NodeOutputs | undefined)[];
+  readonly #errors: (TesseraError | undefined)[];
+  readonly #pending: (Promise<void> | undefined)[];
+  #inFlight = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(plan: PipelinePlan, input: Readonly<Record<string, Value>>, requestId: string = randomUUID()) {
+    const size = plan.nodes.length;
+    this.#plan = plan;
+    this.requestId = requestId;
+    this.input = input;
+    this.unitKey = String(input[plan.definition.routingKey]);
+    this.#status = new Uint8Array(size);
+    this.#values = new Array(size);
+    this.#errors = new Array(size);
+    this.#pending = new Array(size);
+  }
+
+  get plan(): PipelinePlan {
+    return this.#plan;
+  }
+
+  /** Starts the given nodes (and what they read) without waiting: they run concurrently. */
+  start(nodes: readonly number[]): void {
+    for (const index of nodes) void this.#ensure(index);
+  }
+
+  /** The node's outputs; throws (or rejects with) the node's TesseraError when it failed. */
+  demand(index: number): PromiseOrValue<NodeOutputs> {
+    const ready = this.#ensure(index);
+    return isPromise(ready) ? ready.then(() => this.#result(index)) : this.#result(index);
+  }
+
+  outputs(index: number): NodeOutputs {
+    return this.#values[index] as NodeOutputs;
+  }
+
+  /** Resolves once every node started so far has finished. */
+  settled(): Promise<void> {
+    return this.#inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** The error of a node that failed, if it did. */
+  error(index: number): TesseraError | undefined {
+    return this.#errors[index];
+  }
+
+  #result(index: number): NodeOutputs {
+    if (this.#status[index] === FAILED) throw this.#errors[index];
+    return this.#values[index] as NodeOutputs;
+  }
+
+  #ensure(index: number): PromiseOrValue<void> {
+    switch (this.#status[index]) {
+      case DONE:
+      case FAILED:
+        return;
+      case RUNNING:
+        return this.#pending[index];
+    }
+    this.#status[index] = RUNNING;
+    const node = this.#plan.nodes[index] as PlannedNode;
+    let waits: Promise<void>[] | undefined;
+    for (const dep of node.deps) {
+      const ready = this.#ensure(dep);
+      if (isPromise(ready)) (waits ??= []).push(ready);
+    }
+    if (!waits) return this.#execute(node);
+    const pending = Promise.all(waits).then(() => this.#execute(node));
+    this.#track(index, pending);
+    return pending;
+  }
+
+  #execute(node: PlannedNode): PromiseOrValue<void> {
+    const index = node.index;
+    for (const dep of node.deps) {
+      if (this.#status[dep] === FAILED) return this.#fail(node, this.#errors[dep] as TesseraError, undefined);
+    }
+    const assignment = node.policy.select(this.unitKey);
+    const version = node.def.versions[assignment.version] as PlannedNode['def']['versions'][number];
+    this.decisions.push({ node: node.def.id, version: version.name, sha256: version.sha256, policy: node.policy.toString(), variant: assignment.variant });
+    let result: PromiseOrValue<NodeOutputs>;
+    try {
+      result = node.executor.execute(assignment.version, this);
+    } catch (error) {
+      return this.#fail(node, error, version.name);
+    }
+    if (!isPromise(result)) return this.#succeed(index, result);
+    const pending = result.then(
+      (outputs) => this.#succeed(index, outputs),
+      (error: unknown) => this.#fail(node, error, version.name),
+    );
+    this.#track(index, pending);
+    return pending;
+  }
+
+  #succeed(index: number, outputs: NodeOutputs): void {
+    this.#values[index] = outputs;
+    this.#status[index] = DONE;
+  }
+
+  #fail(node: PlannedNode, error: unknown, version: string | undefined): void {
+    this.#errors[node.index] = nodeError(node.def.id, version, error);
+    this.#status[node.index] = FAILED;
+  }
+
+  #track(index: number, pending: Promise<void>): void {
+    this.#pending[index] = pending;
+    this.#inFlight++;
+    void pending.then(() => {
+      if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    });
+  }
+}
+
+/**
+ * The error a node reports. A failure that came from another node (an upstream node, or the branch
+ * a switch picked) becomes UPSTREAM_FAILED naming the node that really failed.
+ */
+function nodeError(node: string, version: string | undefined, error: unknown): TesseraError {
+  if (error instanceof TesseraError && (error.code === ErrorCode.NodeFailed || error.code === ErrorCode.UpstreamFailed || error.code === ErrorCode.NodeTimeout)) {
+    if (error.details.node !== node) {
+      const failedNode = (error.details.failedNode ?? error.details.node) as string;
+      return new TesseraError(ErrorCode.UpstreamFailed, `Node "${node}" did not run: node "${failedNode}" failed.`, { node, failedNode });
+    }
+    return error;
+  }
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new TesseraError(ErrorCode.NodeFailed, `Node "${node}"${version ? ` (version ${version})` : ''} failed: ${message}`, { node, version }, { cause: error });
+}

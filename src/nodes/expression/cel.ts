@@ -1,0 +1,177 @@
+/**
+ * CEL (Common Expression Language) through @marcbachmann/cel-js: parsing for references, type
+ * checking against the pipeline's value types at load time, and evaluation at request time.
+ */
+import { Environment, parse } from '@marcbachmann/cel-js';
+import { BOOLEAN, FLOAT, INT, STRING, typeToString, type CelProgram, type Value, type ValueType } from '../../definition/types.js';
+
+/** A `name` or `name.field` that an expression reads, with its offset in the source. */
+export interface CelReference {
+  readonly name: string;
+  /** Undefined when the whole variable is used (e.g. passed to a function). */
+  readonly field: string | undefined;
+  readonly offset: number;
+}
+
+export type CelParseResult = { readonly ok: true; readonly references: readonly CelReference[] } | { readonly ok: false; readonly message: string };
+
+/** Parses without types, to find which variables and fields the expression reads. */
+export function parseCel(source: string): CelParseResult {
+  try {
+    const program = parse(source);
+    const references: CelReference[] = [];
+    collectReferences(program.ast as unknown as AstNode, references);
+    return { ok: true, references };
+  } catch (error) {
+    return { ok: false, message: celMessage(error) };
+  }
+}
+
+interface AstNode {
+  readonly op: string;
+  readonly args: unknown;
+  readonly pos?: number;
+}
+
+function isAstNode(value: unknown): value is AstNode {
+  return typeof value === 'object' && value !== null && typeof (value as { op?: unknown }).op === 'string';
+}
+
+function collectReferences(node: unknown, out: CelReference[]): void {
+  if (Array.isArray(node)) {
+    for (const item of node) collectReferences(item, out);
+    return;
+  }
+  if (!isAstNode(node)) return;
+  if (node.op === 'id') {
+    out.push({ name: String(node.args), field: undefined, offset: node.pos ?? 0 });
+    return;
+  }
+  if (node.op === '.' && Array.isArray(node.args)) {
+    const [target, field] = node.args as [unknown, unknown];
+    if (isAstNode(target) && target.op === 'id' && typeof field === 'string') {
+      out.push({ name: String(target.args), field, offset: target.pos ?? 0 });
+      return;
+    }
+  }
+  collectReferences(node.args, out);
+}
+
+/** The variables an expression may read: `input` and upstream nodes, each a record of typed fields. */
+export type CelScope = ReadonlyMap<string, ReadonlyMap<string, ValueType>>;
+
+export type CelCompileResult = { readonly ok: true; readonly program: CelProgram } | { readonly ok: false; readonly message: string };
+
+/**
+ * Type-checks `source` against `scope` and returns a program whose result type is known. Values go
+ * in as Tessera values (Int as number) and come out the same way; the BigInt that CEL uses for
+ * `int` stays inside.
+ */
+export function compileCel(source: string, scope: CelScope): CelCompileResult {
+  const env = new Environment({ homogeneousAggregateLiterals: false });
+  const converters: [string, (record: Readonly<Record<string, Value>>) => Record<string, unknown>][] = [];
+  for (const [name, fields] of scope) {
+    const schema: Record<string, string> = {};
+    for (const [field, type] of fields) schema[field] = celTypeName(type);
+    env.registerVariable({ name, schema });
+    converters.push([name, recordConverter(fields)]);
+  }
+  let checked: { valid: boolean; type?: unknown; error?: unknown };
+  try {
+    checked = env.check(source) as typeof checked;
+  } catch (error) {
+    return { ok: false, message: celMessage(error) };
+  }
+  if (!checked.valid) return { ok: false, message: celMessage(checked.error) };
+  const resultType = valueTypeOfCel(String(checked.type));
+  if (!resultType) {
+    return { ok: false, message: `its result type is ${String(checked.type)}; an expression must return double, int, string, bool or a list of them` };
+  }
+  const evaluate = env.parse(source);
+  const fromCel = valueConverter(resultType);
+  return {
+    ok: true,
+    program: {
+      source,
+      resultType,
+      evaluate(variables) {
+        const context: Record<string, unknown> = {};
+        for (const [name, convert] of converters) {
+          const value = variables[name];
+          if (value !== undefined) context[name] = convert(value as Readonly<Record<string, Value>>);
+        }
+        return fromCel(evaluate(context));
+      },
+    },
+  };
+}
+
+/** The CEL spelling of a value type. */
+export function celTypeName(type: ValueType): string {
+  switch (type.kind) {
+    case 'scalar':
+      return type.name === 'Float' ? 'double' : type.name === 'Int' ? 'int' : type.name === 'Boolean' ? 'bool' : 'string';
+    case 'enum':
+      return 'string';
+    case 'list':
+      return `list<${celTypeName(type.of)}>`;
+    case 'object':
+      return 'map<string, dyn>';
+  }
+}
+
+function valueTypeOfCel(celType: string): ValueType | undefined {
+  switch (celType) {
+    case 'double':
+      return FLOAT;
+    case 'int':
+    case 'uint':
+      return INT;
+    case 'string':
+      return STRING;
+    case 'bool':
+      return BOOLEAN;
+  }
+  const list = /^list<(.+)>$/.exec(celType);
+  const of = list ? valueTypeOfCel(list[1] as string) : undefined;
+  return of && of.kind === 'scalar' ? { kind: 'list', of } : undefined;
+}
+
+function recordConverter(fields: ReadonlyMap<string, ValueType>): (record: Readonly<Record<string, Value>>) => Record<string, unknown> {
+  const ints = [...fields].filter(([, type]) => type.kind === 'scalar' && type.name === 'Int').map(([name]) => name);
+  if (ints.length === 0) return (record) => record as Record<string, unknown>;
+  return (record) => {
+    const copy: Record<string, unknown> = { ...record };
+    for (const name of ints) {
+      const value = record[name];
+      if (typeof value === 'number') copy[name] = BigInt(value);
+    }
+    return copy;
+  };
+}
+
+function valueConverter(type: ValueType): (value: unknown) => Value {
+  if (type.kind === 'list') {
+    const item = valueConverter(type.of);
+    return (value) => {
+      if (!Array.isArray(value)) throw new TypeError(`expected a list, got ${typeof value}`);
+      return value.map(item);
+    };
+  }
+  const name = typeToString(type);
+  return (value) => {
+    if (typeof value === 'bigint') {
+      if (name !== 'Int') throw new TypeError(`expected ${name}, got int`);
+      if (value > 2147483647n || value < -2147483648n) throw new RangeError(`result ${value} does not fit a 32-bit Int`);
+      return Number(value);
+    }
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new RangeError(`result is ${value}, not a finite number`);
+    return value as Value;
+  };
+}
+
+/** The first line of a CEL error, without its source excerpt. */
+export function celMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]?.trim() ?? message;
+}
