@@ -73,10 +73,16 @@ export async function loadPipelines(locations: string | readonly string[]): Prom
     if (compiled.definition) pipelines.push(compiled.definition);
   }
   if (problems.length > 0) {
-    await Promise.all((await loader.artifacts()).map((artifact) => artifact.session.release()));
+    await Promise.all([...new Set((await loader.artifacts()).map((artifact) => artifact.session))].map((session) => session.release()));
     return { ok: false, problems: sortProblems(problems) };
   }
   return { ok: true, pipelines };
+}
+
+/** Releases the model sessions of loaded pipelines (each session once). */
+export async function releasePipelines(pipelines: readonly PipelineDefinition[]): Promise<void> {
+  const sessions = new Set(pipelines.flatMap((p) => p.nodes.flatMap((node) => (node.kind === 'onnx' ? node.versions.map((v) => v.model.session) : []))));
+  await Promise.all([...sessions].map((session) => session.release()));
 }
 
 /** Like `loadPipelines`, but throws a `PipelineValidationError` listing every problem. */

@@ -154,6 +154,8 @@ interface NodeBase<K extends string, V extends VersionBase> {
   readonly description: string | undefined;
   /** Nodes this one reads, in first-use order (for a switch: the condition inputs only). */
   readonly dependencies: readonly string[];
+  /** Input fields this one reads directly. */
+  readonly inputFields: readonly string[];
   readonly outputs: readonly OutputDef[];
   readonly versions: readonly V[];
   readonly routing: RoutingDef;

@@ -1,4 +1,5 @@
 import { didYouMean, ErrorCode, TesseraError } from '../errors/index.js';
+import { releasePipelines } from '../definition/load.js';
 import type { PipelineDefinition, Value } from '../definition/types.js';
 import { planPipeline, type PipelinePlan } from '../plan/plan.js';
 import { coerceInput, type InputProblem } from './input.js';
@@ -76,12 +77,7 @@ export function createEngine(definitions: readonly PipelineDefinition[]): Engine
       await run.settled();
       return { requestId: run.requestId, outputs: values, errors, decisions: run.decisions };
     },
-    async close() {
-      const sessions = new Set(
-        definitions.flatMap((d) => d.nodes.flatMap((node) => (node.kind === 'onnx' ? node.versions.map((v) => v.model.session) : []))),
-      );
-      await Promise.all([...sessions].map((session) => session.release()));
-    },
+    close: () => releasePipelines(definitions),
   };
 }
 

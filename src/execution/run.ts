@@ -15,7 +15,7 @@ export interface RoutingDecision {
   readonly variant: string;
 }
 
-const NOT_STARTED = 0;
+// Node states; 0 (the Uint8Array default) means not started.
 const RUNNING = 1;
 const DONE = 2;
 const FAILED = 3;

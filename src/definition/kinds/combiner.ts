@@ -9,7 +9,7 @@ import {
   type OutputDef,
   type ScorecardDef,
 } from '../types.js';
-import { compileRouting, contentHash, describeType, isNumeric, resolveRef, type CompileContext } from './context.js';
+import { compileRouting, contentHash, describeType, isNumeric, readsOf, resolveRef, type CompileContext } from './context.js';
 
 const DEFAULT_TOP_REASONS = 4;
 
@@ -75,7 +75,7 @@ export function compileCombinerNode(context: CompileContext, id: string, node: C
     id,
     kind: 'combiner',
     description: node.description,
-    dependencies: [...new Set(components.flatMap((c) => (c.ref.source === 'node' ? [c.ref.node] : [])))],
+    ...readsOf(components.map((c) => c.ref)),
     outputs,
     versions,
     routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name)),

@@ -49,6 +49,29 @@ export function resolveRef(context: CompileContext, owner: string, text: string,
   return { ref: { source: 'node', node: target.node, output }, type };
 }
 
+/** What a node reads: upstream nodes and input fields, in first-use order. */
+export class Reads {
+  readonly nodes = new Set<string>();
+  readonly inputFields = new Set<string>();
+
+  add(ref: Ref): void {
+    if (ref.source === 'node') this.nodes.add(ref.node);
+    else this.inputFields.add(ref.field);
+  }
+
+  /** The `dependencies` and `inputFields` of a node definition. */
+  toDef(): { dependencies: string[]; inputFields: string[] } {
+    return { dependencies: [...this.nodes], inputFields: [...this.inputFields] };
+  }
+}
+
+/** The reads of a list of references. */
+export function readsOf(refs: readonly Ref[]): { dependencies: string[]; inputFields: string[] } {
+  const reads = new Reads();
+  for (const ref of refs) reads.add(ref);
+  return reads.toDef();
+}
+
 /** Whether a value of type `from` may feed a numeric slot (Float accepts Int and Boolean). */
 export function isNumeric(type: ValueType): boolean {
   return type.kind === 'scalar' && (type.name === 'Float' || type.name === 'Int' || type.name === 'Boolean');

@@ -4,14 +4,14 @@ import { celExpressions } from '../references.js';
 import type { ExpressionNodeFile, SwitchNodeFile } from '../format.js';
 import type { DocPath } from '../source.js';
 import { typeToString, type CelProgram, type ExpressionNodeDef, type ExpressionVersionDef, type ValueType } from '../types.js';
-import { compileRouting, contentHash, type CompileContext } from './context.js';
+import { compileRouting, contentHash, Reads, type CompileContext } from './context.js';
 
 const RULE = 'expression';
 
 /** Type-checks every version's expression; they must agree with each other and with `type`. */
 export function compileExpressionNode(context: CompileContext, id: string, node: ExpressionNodeFile): ExpressionNodeDef | undefined {
   const versions: ExpressionVersionDef[] = [];
-  const dependencies = new Set<string>();
+  const reads = new Reads();
   let resultType: ValueType | undefined;
   let failed = false;
   const sites = celExpressions(id, node);
@@ -19,7 +19,7 @@ export function compileExpressionNode(context: CompileContext, id: string, node:
   Object.entries(versionFiles).forEach(([name, version], index) => {
     const site = sites[index];
     if (!site) return;
-    const program = compileExpression(context, id, site.source, site.path, dependencies);
+    const program = compileExpression(context, id, site.source, site.path, reads);
     if (!program) {
       failed = true;
       return;
@@ -42,7 +42,7 @@ export function compileExpressionNode(context: CompileContext, id: string, node:
     id,
     kind: 'expression',
     description: node.description,
-    dependencies: [...dependencies],
+    ...reads.toDef(),
     outputs: [{ name: 'value', type: resultType, description: node.description }],
     versions,
     routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name)),
@@ -50,10 +50,10 @@ export function compileExpressionNode(context: CompileContext, id: string, node:
 }
 
 /** The switch conditions, each a bool expression. */
-export function compileConditions(context: CompileContext, id: string, node: SwitchNodeFile, dependencies: Set<string>): CelProgram[] | undefined {
+export function compileConditions(context: CompileContext, id: string, node: SwitchNodeFile, reads: Reads): CelProgram[] | undefined {
   const programs: CelProgram[] = [];
   for (const site of celExpressions(id, node)) {
-    const program = compileExpression(context, id, site.source, site.path, dependencies);
+    const program = compileExpression(context, id, site.source, site.path, reads);
     if (!program) return undefined;
     if (typeToString(program.resultType) !== 'Boolean') {
       context.report(RULE, site.path, `A switch condition must be a bool, but this one returns ${typeToString(program.resultType)}.`);
@@ -68,7 +68,7 @@ export function compileConditions(context: CompileContext, id: string, node: Swi
  * Compiles one CEL expression over `input` and the upstream nodes it names, reporting unknown
  * names and outputs with suggestions before handing type errors over from CEL.
  */
-function compileExpression(context: CompileContext, id: string, source: string, path: DocPath, dependencies: Set<string>): CelProgram | undefined {
+function compileExpression(context: CompileContext, id: string, source: string, path: DocPath, reads: Reads): CelProgram | undefined {
   const parsed = parseCel(source);
   if (!parsed.ok) {
     context.report(RULE, path, `The expression of node "${id}" does not parse: ${parsed.message}.`);
@@ -79,6 +79,7 @@ function compileExpression(context: CompileContext, id: string, source: string, 
   for (const reference of parsed.references) {
     if (reference.name === 'input') {
       if (reference.field !== undefined && !context.inputTypes.has(reference.field)) return undefined; // the references rule reported it
+      if (reference.field !== undefined) reads.inputFields.add(reference.field);
       continue;
     }
     const outputs = context.outputTypes.get(reference.name);
@@ -86,7 +87,7 @@ function compileExpression(context: CompileContext, id: string, source: string, 
       if (context.failed.has(reference.name)) return undefined;
       continue; // a macro variable, or an unknown name that the CEL check reports below
     }
-    dependencies.add(reference.name);
+    reads.nodes.add(reference.name);
     scope.set(reference.name, outputs);
     if (reference.field !== undefined && !outputs.has(reference.field)) {
       const names = [...outputs.keys()];

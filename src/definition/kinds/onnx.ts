@@ -18,7 +18,7 @@ import {
   type Ref,
   type ValueType,
 } from '../types.js';
-import { compileRouting, describeType, resolveRef, type CompileContext } from './context.js';
+import { compileRouting, describeType, readsOf, resolveRef, type CompileContext } from './context.js';
 
 const RULE = 'onnx-signature';
 const SUPPORTED: readonly OnnxElementType[] = ['float32', 'float64', 'int64', 'int32', 'string', 'bool'];
@@ -73,17 +73,11 @@ export function compileOnnxNode(context: CompileContext, id: string, node: OnnxN
     id,
     kind: 'onnx',
     description: node.description,
-    dependencies: dependenciesOf(versions),
+    ...readsOf(versions.flatMap((version) => version.inputs.flatMap((input) => input.refs))),
     outputs,
     versions,
     routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name)),
   };
-}
-
-function dependenciesOf(versions: readonly OnnxVersionDef[]): string[] {
-  const deps = new Set<string>();
-  for (const version of versions) for (const input of version.inputs) for (const ref of input.refs) if (ref.source === 'node') deps.add(ref.node);
-  return [...deps];
 }
 
 function bindInputs(

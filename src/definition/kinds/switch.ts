@@ -1,12 +1,12 @@
 import type { SwitchNodeFile } from '../format.js';
-import { STRING, typeToString, type OutputDef, type SwitchNodeDef } from '../types.js';
-import { contentHash, type CompileContext } from './context.js';
+import { STRING, typeToString, type OutputDef, type SwitchNodeDef, type ValueType } from '../types.js';
+import { contentHash, Reads, type CompileContext } from './context.js';
 import { compileConditions } from './expression.js';
 
 /** Conditions are bools; every branch gives the same outputs, which the switch passes on. */
 export function compileSwitchNode(context: CompileContext, id: string, node: SwitchNodeFile): SwitchNodeDef | undefined {
-  const dependencies = new Set<string>();
-  const conditions = compileConditions(context, id, node, dependencies);
+  const reads = new Reads();
+  const conditions = compileConditions(context, id, node, reads);
   const branches = [...new Set([...node.cases.map((c) => c.then), node.default])];
   if (branches.some((branch) => context.failed.has(branch))) return undefined;
   const [first, ...rest] = branches;
@@ -16,7 +16,7 @@ export function compileSwitchNode(context: CompileContext, id: string, node: Swi
   for (const branch of rest) {
     const outputs = context.outputTypes.get(branch);
     if (!outputs) continue;
-    const describe = (m: ReadonlyMap<string, unknown>) => [...m].map(([name, type]) => `${name}: ${typeToString(type as never)}`).join(', ');
+    const describe = (m: ReadonlyMap<string, ValueType>) => [...m].map(([name, type]) => `${name}: ${typeToString(type)}`).join(', ');
     const same = outputs.size === firstOutputs.size && [...outputs].every(([name, type]) => {
       const other = firstOutputs.get(name);
       return other !== undefined && typeToString(other) === typeToString(type);
@@ -40,7 +40,7 @@ export function compileSwitchNode(context: CompileContext, id: string, node: Swi
     id,
     kind: 'switch',
     description: node.description,
-    dependencies: [...dependencies],
+    ...reads.toDef(),
     branches,
     outputs,
     versions: [{ name: 'v1', sha256: contentHash({ kind: 'switch', cases: node.cases, default: node.default }), description: undefined, cases, default: node.default }],

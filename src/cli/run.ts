@@ -1,0 +1,267 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { didYouMean, TesseraError } from '../errors/index.js';
+import { assertPipelines } from '../definition/load.js';
+import type { Value } from '../definition/types.js';
+import { createEngine, type Engine } from '../execution/engine.js';
+import { coerceInput } from '../execution/input.js';
+import { isPromise } from '../execution/promiseOrValue.js';
+import type { PipelineRun } from '../execution/run.js';
+import type { PipelinePlan } from '../plan/plan.js';
+import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, UsageError } from './args.js';
+import type { Command } from './command.js';
+import { csvField, fileSize, readRecords, type InputRecord } from './records.js';
+
+/** Exit code when every row was read but some were rejected or failed. */
+export const EXIT_ROWS_FAILED = 3;
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Score a CSV or JSONL file in bulk; write outputs with the versions used.',
+  usage: 'tessera run FILE --pipeline NAME [--output FILE] [--format csv|jsonl] [--batch-size N] [--rejects FILE] [--columns A,B,-] [--passthrough A,B] [--line-keys]',
+  help: `Reads FILE (CSV with a header row, or JSONL: one object per line; by extension or --input-format),
+scores it through the engine in batches (rows of a batch share model runs) and writes one output row per
+input row, in order: passthrough columns, the routing key, requestId, every pipeline output, the versions
+used (node=version@sha256-prefix) and the error of a row whose node failed.
+Rows that cannot be read or fail input validation go to the rejects file (JSONL: line, error, raw) and are
+counted; nothing is dropped silently. A progress bar is shown on a terminal.
+  --columns A,B,-     the file has no header row; these are its column names (- skips a column)
+  --passthrough A,B   copy these input columns (not pipeline inputs) to the output
+  --line-keys         use the line number as the routing key when the file has none
+  --rejects FILE      default: OUTPUT.rejects.jsonl (or FILE.rejects.jsonl when writing to stdout)
+Exit codes: 0 every row scored; ${EXIT_ROWS_FAILED} some rows rejected or failed; 1 pipeline problems; 2 usage.`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, {
+      ...PIPELINES_OPTION,
+      pipeline: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      format: { type: 'string' },
+      'input-format': { type: 'string' },
+      'batch-size': { type: 'string' },
+      rejects: { type: 'string' },
+      columns: { type: 'string' },
+      passthrough: { type: 'string' },
+      'line-keys': { type: 'boolean', default: false },
+      progress: { type: 'boolean' },
+    });
+    const file = positionals[0];
+    if (!file || positionals.length > 1) throw new UsageError('Give exactly one input file.');
+    const inputFormat = formatOf(values['input-format'], file, '--input-format');
+    const outputFormat = values.format ? formatOf(values.format, '', '--format') : values.output ? formatOf(undefined, values.output, '--format') : inputFormat;
+    const batchSize = integerOption('batch-size', values['batch-size'], 1000, 1, 100_000);
+    const engine = createEngine(await assertPipelines(pipelineLocations(values.pipelines)));
+    try {
+      if (!values.pipeline) {
+        throw new UsageError(`--pipeline is required. Pipelines: ${[...engine.pipelines.keys()].join(', ')}.`);
+      }
+      const plan = engine.plan(values.pipeline);
+      const options: BulkOptions = {
+        plan,
+        engine,
+        file,
+        inputFormat,
+        outputFormat,
+        batchSize,
+        output: values.output,
+        rejects: values.rejects ?? `${values.output ?? file}.rejects.jsonl`,
+        columns: values.columns?.split(',').map((c) => c.trim()),
+        passthrough: values.passthrough?.split(',').map((c) => c.trim()).filter(Boolean) ?? [],
+        lineKeys: values['line-keys'] ?? false,
+        progress: values.progress ?? io.interactive,
+      };
+      const summary = await scoreFile(options);
+      io.stderr(
+        `Scored ${summary.rows} row${summary.rows === 1 ? '' : 's'} in ${(summary.seconds).toFixed(2)} s (${Math.round(summary.rows / Math.max(summary.seconds, 1e-9))} rows/s): ` +
+          `${summary.ok} ok, ${summary.failed} failed, ${summary.rejected} rejected${summary.rejected > 0 ? ` (see ${options.rejects})` : ''}.`,
+      );
+      return summary.failed + summary.rejected > 0 ? EXIT_ROWS_FAILED : 0;
+    } finally {
+      await engine.close();
+    }
+  },
+};
+
+function formatOf(explicit: string | undefined, file: string, option: string): 'csv' | 'jsonl' {
+  const format = explicit ?? (/\.(jsonl|ndjson)$/i.test(file) ? 'jsonl' : /\.csv$/i.test(file) ? 'csv' : undefined);
+  if (format === 'csv' || format === 'jsonl') return format;
+  throw new UsageError(explicit ? `${option} must be csv or jsonl; got "${explicit}".` : `Cannot tell the format of "${file}" from its extension; pass ${option} csv or jsonl.`);
+}
+
+interface BulkOptions {
+  readonly plan: PipelinePlan;
+  readonly engine: Engine;
+  readonly file: string;
+  readonly inputFormat: 'csv' | 'jsonl';
+  readonly outputFormat: 'csv' | 'jsonl';
+  readonly batchSize: number;
+  readonly output: string | undefined;
+  readonly rejects: string;
+  readonly columns: readonly string[] | undefined;
+  readonly passthrough: readonly string[];
+  readonly lineKeys: boolean;
+  readonly progress: boolean;
+}
+
+interface Summary {
+  rows: number;
+  ok: number;
+  failed: number;
+  rejected: number;
+  seconds: number;
+}
+
+/** Reads, validates, scores in batches and writes, in input order. */
+async function scoreFile(options: BulkOptions): Promise<Summary> {
+  const { plan, engine } = options;
+  const started = performance.now();
+  const summary: Summary = { rows: 0, ok: 0, failed: 0, rejected: 0, seconds: 0 };
+  const out = options.output ? createWriteStream(options.output) : undefined;
+  const write = async (text: string) => {
+    if (out) {
+      if (!out.write(text)) await once(out, 'drain');
+    } else {
+      process.stdout.write(text);
+    }
+  };
+  let rejects: WriteStream | undefined;
+  const reject = async (record: { line: number; error: string; raw: unknown }) => {
+    summary.rejected++;
+    rejects ??= createWriteStream(options.rejects);
+    if (!rejects.write(`${JSON.stringify(record)}\n`)) await once(rejects, 'drain');
+  };
+  const total = await fileSize(options.file);
+  const progress = options.progress ? createProgress(total, summary) : undefined;
+  const outputNodes = [...new Set(plan.outputs.flatMap((o) => (o.node >= 0 ? [o.node] : [])))];
+  const key = plan.definition.routingKey;
+  const header = [...options.passthrough, key, 'requestId', ...plan.outputs.map((o) => o.name), 'versions', 'error'];
+  if (options.outputFormat === 'csv') await write(`${header.map(csvField).join(',')}\n`);
+  let checkedColumns = false;
+  let batch: { line: number; passthrough: Record<string, unknown>; input: Readonly<Record<string, Value>> }[] = [];
+  const flush = async () => {
+    // Start the whole batch in one go, so that its rows share model runs.
+    const runs = batch.map((row) => ({ ...row, run: engine.start(plan, row.input, outputNodes) }));
+    batch = [];
+    for (const row of runs) await write(await formatRow(row, plan, options, summary));
+    progress?.tick();
+  };
+  for await (const record of readRecords(options.file, { format: options.inputFormat, columns: options.columns, onBytes: progress?.bytes })) {
+    summary.rows++;
+    if (!record.ok) {
+      await reject({ line: record.line, error: record.error, raw: record.raw });
+      continue;
+    }
+    if (!checkedColumns) {
+      checkColumns(record, plan, options);
+      checkedColumns = true;
+    }
+    const fields: Record<string, unknown> = {};
+    const passthrough: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(record.fields)) {
+      if (options.passthrough.includes(name)) passthrough[name] = value;
+      else fields[name] = value;
+    }
+    if (options.lineKeys && (fields[key] === undefined || fields[key] === '')) fields[key] = `line-${record.line}`;
+    const checked = coerceInput(plan.input, fields, options.inputFormat === 'csv' ? 'text' : 'json');
+    if (!checked.ok) {
+      await reject({ line: record.line, error: checked.problems.map((p) => p.message).join(' '), raw: record.fields });
+      continue;
+    }
+    batch.push({ line: record.line, passthrough, input: checked.value });
+    if (batch.length >= options.batchSize) await flush();
+  }
+  await flush();
+  progress?.done();
+  if (out) {
+    out.end();
+    await once(out, 'finish');
+  }
+  if (rejects) {
+    rejects.end();
+    await once(rejects, 'finish');
+  }
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
+
+/** Unknown columns are a mistake to report before scoring, not per row. */
+function checkColumns(record: Extract<InputRecord, { ok: true }>, plan: PipelinePlan, options: BulkOptions): void {
+  const names = plan.input.map((f) => f.name);
+  for (const column of Object.keys(record.fields)) {
+    if (!names.includes(column) && !options.passthrough.includes(column)) {
+      throw new UsageError(
+        `Column "${column}" is not an input field of pipeline "${plan.name}".${didYouMean(column, names)} Pass --passthrough ${column} to copy it to the output.`,
+      );
+    }
+  }
+}
+
+async function formatRow(
+  row: { line: number; passthrough: Record<string, unknown>; run: PipelineRun },
+  plan: PipelinePlan,
+  options: BulkOptions,
+  summary: Summary,
+): Promise<string> {
+  const { run } = row;
+  const outputs: Record<string, Value | null> = {};
+  const errors: string[] = [];
+  for (const output of plan.outputs) {
+    try {
+      if (output.node >= 0) {
+        const ready = run.demand(output.node);
+        if (isPromise(ready)) await ready;
+      }
+      outputs[output.name] = output.read(run);
+    } catch (error) {
+      outputs[output.name] = null;
+      const message = error instanceof TesseraError ? error.message : String(error);
+      if (!errors.includes(message)) errors.push(message);
+    }
+  }
+  await run.settled();
+  if (errors.length > 0) summary.failed++;
+  else summary.ok++;
+  const key = plan.definition.routingKey;
+  const versions = run.decisions.map((d) => `${d.node}=${d.version}@${d.sha256.slice(0, 12)}`).join(' ');
+  if (options.outputFormat === 'jsonl') {
+    return `${JSON.stringify({
+      ...row.passthrough,
+      [key]: run.input[key],
+      requestId: run.requestId,
+      ...outputs,
+      versions: run.decisions.map((d) => ({ node: d.node, version: d.version, sha256: d.sha256, policy: d.policy })),
+      ...(errors.length > 0 ? { error: errors.join(' ') } : {}),
+    })}\n`;
+  }
+  const cells = [...options.passthrough.map((name) => row.passthrough[name]), run.input[key], run.requestId, ...plan.outputs.map((o) => outputs[o.name]), versions, errors.join(' ')];
+  return `${cells.map(csvField).join(',')}\n`;
+}
+
+/** A one-line progress bar on stderr, redrawn at most every 100 ms. */
+function createProgress(total: number, summary: Summary) {
+  const started = performance.now();
+  let read = 0;
+  let last = 0;
+  const draw = (force = false) => {
+    const now = performance.now();
+    if (!force && now - last < 100) return;
+    last = now;
+    const share = total > 0 ? Math.min(1, read / total) : 1;
+    const width = 30;
+    const filled = Math.round(share * width);
+    const rate = summary.rows / Math.max((now - started) / 1000, 1e-3);
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${summary.rows.toLocaleString('en')} rows, ${Math.round(rate).toLocaleString('en')} rows/s, ${summary.rejected} rejected `,
+    );
+  };
+  return {
+    bytes: (bytes: number) => {
+      read = bytes;
+    },
+    tick: () => draw(),
+    done: () => {
+      draw(true);
+      process.stderr.write('\n');
+    },
+  };
+}
+

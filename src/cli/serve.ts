@@ -1,0 +1,111 @@
+import { formatProblem } from '../errors/index.js';
+import { loadPipelines } from '../definition/load.js';
+import type { PipelineDefinition } from '../definition/types.js';
+import { createEngine, type Engine } from '../execution/engine.js';
+import { createServer } from '../server/server.js';
+import { watchFiles, type Watcher } from '../server/watch.js';
+import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations } from './args.js';
+import type { Command, CommandIO } from './command.js';
+
+/** How long a replaced engine keeps its sessions for requests still running on it. */
+const DRAIN_MS = 30_000;
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Serve the pipelines over GraphQL; reload on change.',
+  usage: 'tessera serve [--pipelines PATH] [--port N] [--host HOST] [--no-watch] [--no-graphiql]',
+  help: `Loads and checks the pipelines (nothing starts if any problem is found), then serves GraphQL at
+http://HOST:PORT/graphql, liveness at /health and readiness at /ready.
+With watching on (the default), an edit to a pipeline or model file is validated first: a valid
+edit is served from the next request on; an invalid one is logged and the previous pipelines keep serving.
+Environment: TESSERA_PIPELINES (comma-separated), TESSERA_PORT (default 4000), TESSERA_HOST (default 127.0.0.1).`,
+  async run(args, io) {
+    const { values } = parseCommandArgs(
+      args,
+      {
+        ...PIPELINES_OPTION,
+        port: { type: 'string' },
+        host: { type: 'string' },
+        watch: { type: 'boolean', default: true },
+        graphiql: { type: 'boolean', default: true },
+      },
+      false,
+    );
+    const port = integerOption('port', values.port ?? process.env.TESSERA_PORT, 4000, 0, 65535);
+    const host = values.host ?? process.env.TESSERA_HOST ?? '127.0.0.1';
+    const locations = pipelineLocations(values.pipelines);
+    const loaded = await loadPipelines(locations);
+    if (!loaded.ok) {
+      for (const problem of loaded.problems) io.stderr(formatProblem(problem));
+      io.stderr(`Not serving: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'} in the pipeline files.`);
+      return 1;
+    }
+    const logger = { info: io.stderr, warn: (m: string) => io.stderr(`warn: ${m}`), error: (m: string) => io.stderr(`error: ${m}`) };
+    const server = createServer({ engine: createEngine(loaded.pipelines), graphiql: values.graphiql, logger });
+    const url = await server.listen(port, host);
+    io.stdout(`Tessera serving ${describe(loaded.pipelines)} at ${url.href}`);
+    const watcher = values.watch ? await watchPipelines(locations, loaded.pipelines, server, io) : undefined;
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    io.stderr('Shutting down: finishing open requests.');
+    watcher?.close();
+    await server.close();
+    await server.engine.close();
+    return 0;
+  },
+};
+
+function describe(pipelines: readonly PipelineDefinition[]): string {
+  return pipelines.map((p) => `${p.name} (${p.nodes.length} nodes)`).join(', ');
+}
+
+function modelPaths(pipelines: readonly PipelineDefinition[]): string[] {
+  return pipelines.flatMap((p) => p.nodes.flatMap((node) => (node.kind === 'onnx' ? node.versions.map((v) => v.model.absolutePath) : [])));
+}
+
+/** Reloads on change, validating first; a broken edit never replaces what is serving. */
+async function watchPipelines(
+  locations: readonly string[],
+  initial: readonly PipelineDefinition[],
+  server: ReturnType<typeof createServer>,
+  io: CommandIO,
+): Promise<Watcher> {
+  let watcher: Watcher | undefined;
+  let reloading: Promise<void> | undefined;
+  let again = false;
+  const rewatch = async (pipelines: readonly PipelineDefinition[]) => {
+    watcher?.close();
+    watcher = await watchFiles([...locations, ...modelPaths(pipelines)], onChange);
+  };
+  const reload = async () => {
+    const result = await loadPipelines(locations);
+    if (!result.ok) {
+      io.stderr(`Reload rejected, still serving the previous pipelines. ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}:`);
+      for (const problem of result.problems) io.stderr(`  ${formatProblem(problem)}`);
+      return;
+    }
+    const previous: Engine = server.engine;
+    server.replaceEngine(createEngine(result.pipelines));
+    setTimeout(() => void previous.close(), DRAIN_MS).unref();
+    io.stderr(`Reloaded: serving ${describe(result.pipelines)}.`);
+    await rewatch(result.pipelines);
+  };
+  const onChange = () => {
+    if (reloading) {
+      again = true;
+      return;
+    }
+    reloading = reload().finally(() => {
+      reloading = undefined;
+      if (again) {
+        again = false;
+        onChange();
+      }
+    });
+  };
+  await rewatch(initial);
+  return { close: () => watcher?.close() };
+}

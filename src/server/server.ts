@@ -1,0 +1,92 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GraphQLSchema } from 'graphql';
+import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import type { Engine } from '../execution/engine.js';
+import { buildSchema, type SchemaOptions } from '../graphql/schema.js';
+import { consoleLogger, type Logger } from './logger.js';
+
+export interface ServerOptions extends SchemaOptions {
+  readonly engine: Engine;
+  /** Serve GraphiQL on GET /graphql. Default true. */
+  readonly graphiql?: boolean;
+  readonly logger?: Logger;
+}
+
+/** The HTTP server: GraphQL at /graphql, liveness at /health, readiness at /ready. */
+export interface TesseraServer {
+  readonly http: Server;
+  readonly engine: Engine;
+  readonly schema: GraphQLSchema;
+  /** Starts listening; resolves with the GraphQL endpoint URL. */
+  listen(port?: number, host?: string): Promise<URL>;
+  /**
+   * Serves another engine from the next request on (pipeline reload). Requests in flight finish
+   * on the engine they started on; the caller closes the old engine.
+   */
+  replaceEngine(engine: Engine): void;
+  /** Stops accepting requests and waits for open ones. Does not close the engine. */
+  close(): Promise<void>;
+}
+
+type Yoga = YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
+
+/** Creates the GraphQL server over an engine (see `createEngine`). */
+export function createServer(options: ServerOptions): TesseraServer {
+  const logger = options.logger ?? consoleLogger;
+  let current = serve(options.engine);
+  function serve(engine: Engine): { engine: Engine; schema: GraphQLSchema; yoga: Yoga } {
+    const schema = buildSchema(engine, options);
+    const yoga = createYoga({
+      schema,
+      graphqlEndpoint: '/graphql',
+      healthCheckEndpoint: '/health',
+      landingPage: false,
+      graphiql: options.graphiql ?? true,
+      logging: {
+        debug: () => {},
+        info: (...args: unknown[]) => logger.info(args.map(String).join(' ')),
+        warn: (...args: unknown[]) => logger.warn(args.map(String).join(' ')),
+        error: (...args: unknown[]) => logger.error(args.map(formatLogArg).join(' ')),
+      },
+      plugins: [useReadinessCheck({ endpoint: '/ready', check: () => engine.pipelines.size > 0 })],
+    }) as unknown as Yoga;
+    return { engine, schema, yoga };
+  }
+  const http = createHttpServer((request: IncomingMessage, response: ServerResponse) => {
+    void current.yoga(request, response);
+  });
+  return {
+    http,
+    get engine() {
+      return current.engine;
+    },
+    get schema() {
+      return current.schema;
+    },
+    listen(port = 4000, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => {
+          http.off('error', reject);
+          const address = http.address() as AddressInfo;
+          const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve(new URL(`http://${shownHost}:${address.port}/graphql`));
+        });
+      });
+    },
+    replaceEngine(engine) {
+      current = serve(engine);
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        http.close((error) => (error ? reject(error) : resolve()));
+        http.closeIdleConnections();
+      });
+    },
+  };
+}
+
+function formatLogArg(arg: unknown): string {
+  return arg instanceof Error ? (arg.stack ?? arg.message) : String(arg);
+}
