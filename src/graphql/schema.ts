@@ -97,10 +97,7 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
     };
   }
   Object.assign(queryFields, createAdminFields(engine));
-  return new GraphQLSchema({
-    query: new GraphQLObjectType({ name: 'Query', fields: queryFields }),
-    types: [ReasonCodeType, ContributionType, RoutingDecisionType],
-  });
+  return new GraphQLSchema({ query: new GraphQLObjectType({ name: 'Query', fields: queryFields }) });
 }
 
 function buildInputType(plan: PipelinePlan, enumType: (name: string, values: readonly string[]) => GraphQLEnumType): GraphQLInputObjectType {

@@ -3,11 +3,13 @@ import type { Rule } from './context.js';
 /** Result fields every pipeline result has; outputs may not take these names. */
 export const RESERVED_RESULT_FIELDS = ['requestId', 'traceId', 'nodes', 'routing', 'timings'] as const;
 
-/** `input` names the request input in references and CEL; CEL keywords cannot be variables. */
+/** `input` names the request input, `math` the CEL math extension; CEL keywords cannot be variables. */
 const RESERVED_NODE_IDS = [
-  'input', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop',
+  'input', 'math', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop',
   'package', 'namespace', 'return', 'var', 'void', 'while', 'true', 'false', 'null',
 ];
+
+const RESERVED_REASONS: Readonly<Record<string, string>> = { input: 'it names the request input', math: 'it names the CEL math extension' };
 
 /**
  * GraphQL naming rules beyond the character pattern (which the shape check enforces): names that
@@ -22,7 +24,7 @@ export const namingRule: Rule = ({ file, report }) => {
   for (const id of Object.keys(file.nodes)) {
     if (introspection(id)) report(['nodes', id], `Node id "${id}" starts with "__", which GraphQL reserves for introspection.`, { key: true });
     if (RESERVED_NODE_IDS.includes(id)) {
-      report(['nodes', id], `"${id}" cannot be a node id: it is reserved (${id === 'input' ? 'it names the request input' : 'a CEL keyword'}).`, { key: true });
+      report(['nodes', id], `"${id}" cannot be a node id: it is reserved (${RESERVED_REASONS[id] ?? 'a CEL keyword'}).`, { key: true });
     }
   }
   for (const name of Object.keys(file.outputs)) {

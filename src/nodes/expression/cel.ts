@@ -2,7 +2,8 @@
  * CEL (Common Expression Language) through @marcbachmann/cel-js: parsing for references, type
  * checking against the pipeline's value types at load time, and evaluation at request time.
  */
-import { Environment, parse } from '@marcbachmann/cel-js';
+import { parse } from '@marcbachmann/cel-js';
+import { celEnvironment } from './math.js';
 import { BOOLEAN, FLOAT, INT, STRING, typeToString, type CelProgram, type Value, type ValueType } from '../../definition/types.js';
 
 /** A `name` or `name.field` that an expression reads, with its offset in the source. */
@@ -68,7 +69,7 @@ export type CelCompileResult = { readonly ok: true; readonly program: CelProgram
  * `int` stays inside.
  */
 export function compileCel(source: string, scope: CelScope): CelCompileResult {
-  const env = new Environment({ homogeneousAggregateLiterals: false });
+  const env = celEnvironment();
   const converters: [string, (record: Readonly<Record<string, Value>>) => Record<string, unknown>][] = [];
   for (const [name, fields] of scope) {
     const schema: Record<string, string> = {};
