@@ -6,7 +6,7 @@ import { parse } from 'csv-parse';
 
 /** One row of an input file: its 1-based line, its fields (strings for CSV), or why it is unreadable. */
 export type InputRecord =
-  | { readonly ok: true; readonly line: number; readonly fields: Readonly<Record<string, unknown>> }
+  | { readonly ok: true; readonly line: number; readonly fields: Readonly<Record<string, unknown>>; readonly raw: string }
   | { readonly ok: false; readonly line: number; readonly error: string; readonly raw: string };
 
 export interface ReadOptions {
@@ -53,7 +53,7 @@ async function* readJsonLines(source: NodeJS.ReadableStream): AsyncGenerator<Inp
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         yield { ok: false, line, error: 'Expected a JSON object on each line.', raw: text };
       } else {
-        yield { ok: true, line, fields: value as Record<string, unknown> };
+        yield { ok: true, line, fields: value as Record<string, unknown>, raw: text };
       }
     } catch (error) {
       yield { ok: false, line, error: `Invalid JSON: ${(error as Error).message}`, raw: text };
@@ -68,6 +68,7 @@ async function* readCsv(source: NodeJS.ReadableStream, columns: readonly string[
       bom: true,
       trim: true,
       info: true,
+      raw: true,
       relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
@@ -78,21 +79,21 @@ async function* readCsv(source: NodeJS.ReadableStream, columns: readonly string[
     }),
   );
   let header = columns ? [...columns] : undefined;
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; raw?: string } }>) {
+  for await (const { record, info, raw } of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
     while (skipped.length > 0) yield skipped.shift() as InputRecord;
     if (!header) {
       header = record;
       continue;
     }
     if (record.length !== header.length) {
-      yield { ok: false, line: info.lines, error: `Expected ${header.length} fields, got ${record.length}.`, raw: record.join(',') };
+      yield { ok: false, line: info.lines, error: `Expected ${header.length} fields, got ${record.length}.`, raw: raw.trimEnd() };
       continue;
     }
     const fields: Record<string, unknown> = {};
     header.forEach((name, index) => {
       if (name !== '-') fields[name] = record[index];
     });
-    yield { ok: true, line: info.lines, fields };
+    yield { ok: true, line: info.lines, fields, raw: raw.trimEnd() };
   }
   while (skipped.length > 0) yield skipped.shift() as InputRecord;
 }

@@ -133,7 +133,10 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
   const progress = options.progress ? createProgress(total, summary) : undefined;
   const outputNodes = [...new Set(plan.outputs.flatMap((o) => (o.node >= 0 ? [o.node] : [])))];
   const key = plan.definition.routingKey;
-  const header = [...options.passthrough, key, 'requestId', ...plan.outputs.map((o) => o.name), 'versions', 'error'];
+  const produced = [key, 'requestId', ...plan.outputs.map((o) => o.name), 'versions', 'error'];
+  const clash = options.passthrough.find((name) => produced.includes(name));
+  if (clash) throw new UsageError(`Passthrough column "${clash}" clashes with an output column of the same name; name it differently with --columns.`);
+  const header = [...options.passthrough, ...produced];
   if (options.outputFormat === 'csv') await write(`${header.map(csvField).join(',')}\n`);
   let checkedColumns = false;
   let batch: { line: number; passthrough: Record<string, unknown>; input: Readonly<Record<string, Value>> }[] = [];
@@ -163,7 +166,7 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
     if (options.lineKeys && (fields[key] === undefined || fields[key] === '')) fields[key] = `line-${record.line}`;
     const checked = coerceInput(plan.input, fields, options.inputFormat === 'csv' ? 'text' : 'json');
     if (!checked.ok) {
-      await reject({ line: record.line, error: checked.problems.map((p) => p.message).join(' '), raw: record.fields });
+      await reject({ line: record.line, error: checked.problems.map((p) => p.message).join(' '), raw: record.raw });
       continue;
     }
     batch.push({ line: record.line, passthrough, input: checked.value });

@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { tessera } from '../helpers/cli.js';
+import { bundledPipelines, repoRoot } from '../helpers/paths.js';
+
+const good = readFileSync(path.join(repoRoot, 'examples/credit-score/applicants.csv'), 'utf8').trim().split('\n');
+const row = (id: string, age: string, employment = 'EMPLOYED') => `${id},${age},77123,3900,8300,24,107,0,0.005,4,${employment},RENT,538,false,0`;
+
+describe('tessera run', () => {
+  it('scores good rows in order and writes every bad row to the rejects file with its line number', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tessera-run-'));
+    const input = path.join(dir, 'applicants.csv');
+    const lines = [
+      good[0], good[1], good[2],
+      'A900001,2"9,77123,3900,8300,24,107,0,0.005,4,EMPLOYED,RENT,538,false,0',
+      'A900002,29,77123',
+      row('A900003', 'abc'),
+      row('A900004', '12'),
+      row('A900005', '30', 'EMPLOYEE'),
+      good[3],
+    ];
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const output = path.join(dir, 'scored.csv');
+    const result = await tessera(['run', input, '--pipelines', bundledPipelines, '--pipeline', 'creditScore', '--output', output]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(new RegExp(`^Scored 8 rows in [\\d.]+ s \\(\\d+ rows/s\\): 3 ok, 0 failed, 5 rejected \\(see ${output.replace(/[.]/g, '\\.')}\\.rejects\\.jsonl\\)\\.\\n$`));
+    const scored = parse(readFileSync(output), { columns: true }) as Record<string, string>[];
+    expect(scored.map((r) => r.applicantId)).toEqual(['A000001', 'A000002', 'A000003']);
+    expect(Object.keys(scored[0] as object)).toEqual(['applicantId', 'requestId', 'score', 'grade', 'decision', 'reasons', 'probabilityOfDefault', 'versions', 'error']);
+    for (const r of scored) expect(r.versions).toMatch(/repayment=v[12]@[0-9a-f]{12}/);
+    const rejects = readFileSync(`${output}.rejects.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; error: string; raw: string });
+    expect(rejects).toEqual([
+      { line: 4, error: 'Unparseable CSV: Invalid Opening Quote: a quote is found on field 1 at line 4, value is "2"', raw: 'A900001,2"' },
+      { line: 5, error: 'Expected 15 fields, got 3.', raw: 'A900002,29,77123' },
+      { line: 6, error: 'Input field "age" must be a 32-bit integer (Int); got "abc".', raw: row('A900003', 'abc') },
+      { line: 7, error: 'Input field "age" must be at least 18; got 12.', raw: row('A900004', '12') },
+      { line: 8, error: 'Input field "employment" must be one of EMPLOYED, SELF_EMPLOYED, UNEMPLOYED, RETIRED, STUDENT; got "EMPLOYEE". Did you mean "EMPLOYED" or "UNEMPLOYED"?', raw: row('A900005', '30', 'EMPLOYEE') },
+    ]);
+  });
+
+  it('reads and writes JSONL, and gives the same scores as CSV', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tessera-run-'));
+    const csv = path.join(dir, 'in.csv');
+    writeFileSync(csv, `${good.slice(0, 51).join('\n')}\n`);
+    const header = (good[0] as string).split(',');
+    const jsonl = path.join(dir, 'in.jsonl');
+    const numeric = new Set(['age', 'annualIncome', 'monthlyDebtPayments', 'loanAmount', 'loanTermMonths', 'creditHistoryMonths', 'delinquencies2y', 'creditUtilization', 'openAccounts', 'emailAgeDays', 'applications30d']);
+    writeFileSync(jsonl, `${good.slice(1, 51).map((line) => JSON.stringify(Object.fromEntries(line.split(',').map((v, i) => {
+      const name = header[i] as string;
+      return [name, numeric.has(name) ? Number(v) : name === 'ipCountryMismatch' ? v === 'true' : v];
+    })))).join('\n')}\n`);
+    const fromCsv = await tessera(['run', csv, '-p', bundledPipelines, '--pipeline', 'creditScore', '--output', path.join(dir, 'a.csv')]);
+    const fromJsonl = await tessera(['run', jsonl, '-p', bundledPipelines, '--pipeline', 'creditScore', '--output', path.join(dir, 'b.jsonl')]);
+    expect([fromCsv.code, fromJsonl.code]).toEqual([0, 0]);
+    const a = parse(readFileSync(path.join(dir, 'a.csv')), { columns: true }) as Record<string, string>[];
+    const b = readFileSync(path.join(dir, 'b.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(b.map((r) => [r.applicantId, r.score, r.grade])).toEqual(a.map((r) => [r.applicantId, Number(r.score), r.grade]));
+    expect(b[0]?.versions).toContainEqual(expect.objectContaining({ node: 'fraud', version: 'v1', policy: 'fixed(v1)' }));
+  });
+
+  it('refuses columns that are not inputs before scoring, with a suggestion', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tessera-run-'));
+    const input = path.join(dir, 'in.csv');
+    writeFileSync(input, `${(good[0] as string).replace('annualIncome', 'annualIncom')}\n${good[1]}\n`);
+    const result = await tessera(['run', input, '-p', bundledPipelines, '--pipeline', 'creditScore', '--output', path.join(dir, 'out.csv')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'Column "annualIncom" is not an input field of pipeline "creditScore". Did you mean "annualIncome"? Pass --passthrough annualIncom to copy it to the output.\n' +
+        'Usage: tessera run FILE --pipeline NAME [--output FILE] [--format csv|jsonl] [--batch-size N] [--rejects FILE] [--columns A,B,-] [--passthrough A,B] [--line-keys]\n',
+    );
+  });
+});
