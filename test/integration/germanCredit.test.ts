@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
-import ort from 'onnxruntime-node';
+import type ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exposeOutputs, runModel } from '../../examples/credit-score/lib/ort-run.js';
 import { GERMAN_COLUMNS, germanFeeds, germanRows } from '../helpers/german.js';

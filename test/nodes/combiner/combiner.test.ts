@@ -70,7 +70,7 @@ describe('combiner', () => {
       { component: 'util', value: util, weight: -1, contribution: expect.closeTo(utilPoints, 9) as unknown as number },
     ]);
     // Both lost points; the larger loss is the first reason.
-    expect((out.reasons as { code: string }[]).map((r) => r.code)).toEqual(riskPoints < utilPoints ? ['RISK', 'UTIL'] : ['UTIL', 'RISK']);
+    expect((out.reasons as unknown as { code: string }[]).map((r) => r.code)).toEqual(riskPoints < utilPoints ? ['RISK', 'UTIL'] : ['UTIL', 'RISK']);
     // Doubling the odds adds exactly PDO points.
     const doubled = combineValues(v, [p / (2 - p), util]);
     expect((doubled.value as number) - (out.value as number)).toBeCloseTo(20, 6);
@@ -86,7 +86,7 @@ describe('combiner', () => {
 
   it('limits reason codes to the top N adverse components', () => {
     const v = version({ components: ['a', 'b', 'c'].map((n) => component(n)), topReasons: 2 });
-    expect((combineValues(v, [1, 3, 2]).reasons as { code: string }[]).map((r) => r.code)).toEqual(['B', 'C']);
+    expect((combineValues(v, [1, 3, 2]).reasons as unknown as { code: string }[]).map((r) => r.code)).toEqual(['B', 'C']);
     expect(combineValues(v, [-1, -3, -2]).reasons).toEqual([]);
   });
 });
