@@ -1,0 +1,16 @@
+export type {
+  ArmRecord,
+  DecisionRecord,
+  NodeDecision,
+  NodeKey,
+  OutcomeInput,
+  OutcomeResult,
+  OutcomeStatus,
+  RolloutEvent,
+  RolloutEventInput,
+  RolloutRecord,
+  StateStore,
+} from './types.js';
+export { createMemoryStore } from './memory.js';
+export { openSqliteStore } from './sqlite.js';
+export type { SqliteStoreOptions } from './sqlite.js';

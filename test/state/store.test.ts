@@ -1,0 +1,109 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryStore, openSqliteStore, type StateStore } from '../../src/state/index.js';
+
+const key = { pipeline: 'creditScore', node: 'repayment' };
+const event = (kind: string, at = 1000) => ({ at, kind, actor: 'auto', reason: `${kind} for a test`, data: { step: 1 } });
+
+const stores: [string, () => StateStore][] = [
+  ['memory', () => createMemoryStore()],
+  ['sqlite', () => openSqliteStore(path.join(mkdtempSync(path.join(tmpdir(), 'tessera-state-')), 'state.db'))],
+];
+
+describe.each(stores)('%s state store', (_name, open) => {
+  let store: StateStore;
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('saves rollout state with a history, and refuses a write based on a stale revision', async () => {
+    store = open();
+    const first = await store.saveRollout(key, 'decl-1', { step: 0 }, undefined, event('started'));
+    expect(first).toMatchObject({ ok: true, record: { revision: 1, state: { step: 0 }, declaration: 'decl-1' }, event: { seq: 1, revision: 1, kind: 'started' } });
+    const second = await store.saveRollout(key, 'decl-1', { step: 1 }, 1, event('advanced', 2000));
+    expect(second.ok).toBe(true);
+    expect(await store.saveRollout(key, 'decl-1', { step: 5 }, 1, event('advanced'))).toEqual({ ok: false, conflict: true });
+    expect(await store.saveRollout(key, 'decl-1', { step: 5 }, undefined, event('advanced'))).toEqual({ ok: false, conflict: true });
+    expect(await store.loadRollouts()).toEqual([{ ...key, declaration: 'decl-1', state: { step: 1 }, revision: 2, updatedAt: 2000 }]);
+    expect((await store.rolloutHistory(key)).map((e) => [e.seq, e.kind, e.revision])).toEqual([[2, 'advanced', 2], [1, 'started', 1]]);
+    expect((await store.eventsSince(1)).map((e) => e.kind)).toEqual(['advanced']);
+    expect(await store.latestSeq()).toBe(2);
+  });
+
+  it('records decisions once, counts assignments of scoped nodes, and attributes outcomes idempotently', async () => {
+    store = open();
+    const decision = (requestId: string, version: string) => ({
+      requestId,
+      pipeline: 'creditScore',
+      at: 5000,
+      nodes: [
+        { node: 'repayment', version, scope: 'exp-1' },
+        { node: 'score', version: 'v1', scope: undefined },
+      ],
+    });
+    await store.appendDecisions([decision('r1', 'v1'), decision('r2', 'v2'), decision('r3', 'v2')]);
+    await store.appendDecisions([decision('r1', 'v1')]); // a repeat is ignored
+    expect(await store.decision('r2')).toEqual(decision('r2', 'v2'));
+    const results = await store.recordOutcomes(
+      [
+        { requestId: 'r1', value: 1 },
+        { requestId: 'r2', value: 0 },
+        { requestId: 'r1', value: 1 },
+        { requestId: 'nope', value: 1 },
+        { requestId: 'r3', value: 1, node: 'missing' },
+        { requestId: 'r3', value: 1, node: 'score' },
+        { requestId: 'r3', value: 1, node: 'repayment' },
+      ],
+      6000,
+    );
+    expect(results).toEqual([
+      { requestId: 'r1', status: 'accepted', attributedTo: [{ pipeline: 'creditScore', node: 'repayment', version: 'v1', scope: 'exp-1' }] },
+      { requestId: 'r2', status: 'accepted', attributedTo: [{ pipeline: 'creditScore', node: 'repayment', version: 'v2', scope: 'exp-1' }] },
+      { requestId: 'r1', status: 'duplicate', attributedTo: [] },
+      { requestId: 'nope', status: 'unknown_request', attributedTo: [] },
+      { requestId: 'r3', status: 'unknown_node', attributedTo: [] },
+      { requestId: 'r3', status: 'accepted', attributedTo: [] },
+      { requestId: 'r3', status: 'accepted', attributedTo: [{ pipeline: 'creditScore', node: 'repayment', version: 'v2', scope: 'exp-1' }] },
+    ]);
+    expect(await store.armStats(key, 'exp-1')).toEqual([
+      { ...key, scope: 'exp-1', version: 'v1', assignments: 1, outcomes: { count: 1, sum: 1, sumSquares: 1 } },
+      { ...key, scope: 'exp-1', version: 'v2', assignments: 2, outcomes: { count: 2, sum: 1, sumSquares: 1 } },
+    ]);
+    expect(await store.armStats(key, 'exp-2')).toEqual([]);
+  });
+
+  it('prunes decisions past their retention', async () => {
+    store = open();
+    await store.appendDecisions([
+      { requestId: 'old', pipeline: 'p', at: 1000, nodes: [] },
+      { requestId: 'new', pipeline: 'p', at: 9000, nodes: [] },
+    ]);
+    expect(await store.pruneDecisions(5000)).toBe(1);
+    expect(await store.decision('old')).toBeUndefined();
+    expect(await store.recordOutcomes([{ requestId: 'old', value: 1 }], 9500)).toEqual([{ requestId: 'old', status: 'unknown_request', attributedTo: [] }]);
+    expect(await store.decision('new')).toBeDefined();
+  });
+});
+
+describe('sqlite store shared by two connections', () => {
+  it('sees the other connection’s committed writes, and rejects its stale revision', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tessera-state-')), 'state.db');
+    const a = openSqliteStore(file);
+    const b = openSqliteStore(file);
+    try {
+      await a.saveRollout(key, 'd', { step: 0 }, undefined, event('started'));
+      expect((await b.loadRollouts())[0]?.revision).toBe(1);
+      await b.saveRollout(key, 'd', { step: 1 }, 1, event('advanced'));
+      expect(await a.saveRollout(key, 'd', { step: 1 }, 1, event('advanced'))).toEqual({ ok: false, conflict: true });
+      expect(await a.latestSeq()).toBe(2);
+      await a.appendDecisions([{ requestId: 'x', pipeline: 'p', at: 1, nodes: [{ node: 'n', version: 'v', scope: 's' }] }]);
+      expect(await b.recordOutcomes([{ requestId: 'x', value: 2 }], 2)).toEqual([{ requestId: 'x', status: 'accepted', attributedTo: [{ pipeline: 'p', node: 'n', version: 'v', scope: 's' }] }]);
+      expect(await a.recordOutcomes([{ requestId: 'x', value: 2 }], 2)).toEqual([{ requestId: 'x', status: 'duplicate', attributedTo: [] }]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
