@@ -24,6 +24,9 @@ const Description = Type.Optional(Type.String({ description: 'Shown in the Graph
 
 export const SCALAR_TYPE_NAMES = ['Float', 'Int', 'String', 'Boolean', 'ID'] as const;
 
+/** What an expression node may declare as its `type` (the kinds rule checks it). */
+export const EXPRESSION_TYPE_NAMES = ['Float', 'Int', 'String', 'Boolean', '[Float]', '[Int]', '[String]', '[Boolean]'] as const;
+
 export const InputFieldSchema = Type.Object(
   {
     type: Type.String({

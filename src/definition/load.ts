@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineValidationError, sortProblems, unreachable, type PipelineProblem } from '../errors/index.js';
-import { PipelineFileSchema, type NodeFile, type PipelineFile } from './format.js';
+import { PipelineFileSchema, SCALAR_TYPE_NAMES, type NodeFile, type PipelineFile } from './format.js';
 import { compileCombinerNode } from './kinds/combiner.js';
 import { resolveRef, type CompileContext } from './kinds/context.js';
 import { compileExpressionNode } from './kinds/expression.js';
@@ -134,14 +134,15 @@ async function compilePipeline(
   const failed = new Set<string>();
   const context: CompileContext = {
     pipeline: file.name,
-    inputTypes: new Map(input.map((field) => [field.name, field.type])),
+    // A field of an unknown type was reported by the input-fields rule; what reads it reports nothing more.
+    inputTypes: new Map(input.filter((field) => knownType(field.type)).map((field) => [field.name, field.type])),
     outputTypes,
     failed,
+    nodeIds: new Set(Object.keys(file.nodes)),
     models,
     report: (rule, at, message, options) => problems.push(source.problem(rule, at, message, options)),
   };
-  const ids = new Set(Object.keys(file.nodes));
-  const order = topologicalOrder(file, (id) => nodeDependencies(id, file.nodes[id] as NodeFile, ids));
+  const order = topologicalOrder(file, (id) => nodeDependencies(id, file.nodes[id] as NodeFile, context.nodeIds));
   const nodes: NodeDef[] = [];
   for (const id of order) {
     const node = compileNode(context, id, file.nodes[id] as NodeFile);
@@ -195,4 +196,8 @@ function compileInput(file: PipelineFile): InputFieldDef[] {
     const type: ValueType = values ? { kind: 'enum', name: field.type, values } : { kind: 'scalar', name: field.type as 'Float' };
     return { name, type, description: field.description, default: field.default, min: field.min, max: field.max };
   });
+}
+
+function knownType(type: ValueType): boolean {
+  return type.kind === 'enum' || (type.kind === 'scalar' && (SCALAR_TYPE_NAMES as readonly string[]).includes(type.name));
 }

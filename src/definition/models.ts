@@ -5,6 +5,8 @@ import { createSession } from '../nodes/onnx/session.js';
 import { readOnnxModel } from '../nodes/onnx/signature.js';
 import type { ModelArtifact } from './types.js';
 
+const GIT_LFS_POINTER = 'version https://git-lfs.github.com/spec/';
+
 export type ModelLoadResult = { readonly ok: true; readonly artifact: ModelArtifact } | { readonly ok: false; readonly message: string };
 
 /**
@@ -42,6 +44,10 @@ async function loadModel(modelPath: string, absolutePath: string): Promise<Model
     return { ok: false, message: `Cannot read model file "${modelPath}" (${absolutePath}): ${reason}.` };
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
+  // A checkout without Git LFS has small text pointers where the models should be; say so plainly.
+  if (Buffer.from(bytes.subarray(0, GIT_LFS_POINTER.length)).toString('latin1') === GIT_LFS_POINTER) {
+    return { ok: false, message: `Model file "${modelPath}" cannot be used: it is a Git LFS pointer, not the model (run "git lfs pull").` };
+  }
   const read = readOnnxModel(bytes);
   if (!read.ok) return { ok: false, message: `Model file "${modelPath}" cannot be used: ${read.reason}.` };
   try {

@@ -19,7 +19,7 @@ export function compileCombinerNode(context: CompileContext, id: string, node: C
   let failed = false;
   for (const [name, component] of Object.entries(node.components)) {
     const path = ['nodes', id, 'components', name, 'value'];
-    const resolved = resolveRef(context, `Combiner "${id}"`, component.value, path);
+    const resolved = resolveRef(context, `Node "${id}"`, component.value, path);
     if (!resolved) {
       failed = true;
       continue;

@@ -17,6 +17,8 @@ export interface CompileContext {
   readonly outputTypes: ReadonlyMap<string, ReadonlyMap<string, ValueType>>;
   /** Nodes that failed to compile: references to them are not reported again. */
   readonly failed: ReadonlySet<string>;
+  /** Every node id in the file, compiled or not: for suggestions, and to tell a node that could not be compiled (a cycle, itself) from a name that does not exist. */
+  readonly nodeIds: ReadonlySet<string>;
   /** Models by the path written in the file. */
   readonly models: ReadonlyMap<string, ModelLoadResult>;
   report(rule: string, path: DocPath, message: string, options?: { key?: boolean }): void;

@@ -1,7 +1,7 @@
 import { didYouMean } from '../../errors/index.js';
 import { compileCel, parseCel, type CelScope } from '../../nodes/expression/cel.js';
 import { celExpressions } from '../references.js';
-import type { ExpressionNodeFile, SwitchNodeFile } from '../format.js';
+import { EXPRESSION_TYPE_NAMES, type ExpressionNodeFile, type SwitchNodeFile } from '../format.js';
 import type { DocPath } from '../source.js';
 import { typeToString, type CelProgram, type ExpressionNodeDef, type ExpressionVersionDef, type ValueType } from '../types.js';
 import { compileRouting, contentHash, Reads, type CompileContext } from './context.js';
@@ -24,8 +24,10 @@ export function compileExpressionNode(context: CompileContext, id: string, node:
       failed = true;
       return;
     }
-    if (node.type !== undefined && typeToString(program.resultType) !== node.type) {
-      context.report(RULE, site.path, `Expression of node "${id}" returns ${typeToString(program.resultType)}, but the node declares type ${node.type}.${conversionHint(node.type)}`);
+    // An unknown declared type is the kinds rule's to report.
+    const declared = (EXPRESSION_TYPE_NAMES as readonly string[]).includes(node.type ?? '') ? node.type : undefined;
+    if (declared !== undefined && typeToString(program.resultType) !== declared) {
+      context.report(RULE, site.path, `Expression of node "${id}" returns ${typeToString(program.resultType)}, but the node declares type ${declared}.${program.resultType.kind === 'list' ? '' : conversionHint(declared)}`);
       failed = true;
       return;
     }
@@ -75,7 +77,6 @@ function compileExpression(context: CompileContext, id: string, source: string, 
     return undefined;
   }
   const scope = new Map<string, ReadonlyMap<string, ValueType>>([['input', context.inputTypes]]);
-  const known = ['input', ...context.outputTypes.keys()];
   for (const reference of parsed.references) {
     if (reference.name === 'input') {
       if (reference.field !== undefined && !context.inputTypes.has(reference.field)) return undefined; // the references rule reported it
@@ -84,7 +85,8 @@ function compileExpression(context: CompileContext, id: string, source: string, 
     }
     const outputs = context.outputTypes.get(reference.name);
     if (!outputs) {
-      if (context.failed.has(reference.name)) return undefined;
+      // A node that failed, is in a cycle or is this one: reported already by its own rule.
+      if (context.nodeIds.has(reference.name)) return undefined;
       continue; // a macro variable, or an unknown name that the CEL check reports below
     }
     reads.nodes.add(reference.name);
@@ -97,9 +99,11 @@ function compileExpression(context: CompileContext, id: string, source: string, 
   }
   const compiled = compileCel(source, scope as CelScope);
   if (!compiled.ok) {
-    const unknown = /^Unknown variable: (\w+)/.exec(compiled.message);
-    const message = unknown
-      ? `Node "${id}" reads "${unknown[1]}", but no node "${unknown[1]}" exists.${didYouMean(unknown[1] as string, known)}`
+    const unknown = /^Unknown variable: (\w+)/.exec(compiled.message)?.[1];
+    const field = parsed.references.find((reference) => reference.name === unknown)?.field;
+    const text = field === undefined ? unknown : `${unknown}.${field}`;
+    const message = unknown !== undefined
+      ? `Node "${id}" reads "${text}", but no node "${unknown}" exists.${didYouMean(unknown, ['input', ...context.nodeIds])}`
       : `The expression of node "${id}" has a type error: ${compiled.message}.`;
     context.report(unknown ? 'references' : RULE, path, message);
     return undefined;

@@ -1,4 +1,4 @@
-import { didYouMean } from '../../errors/index.js';
+import { didYouMean, suggestionList } from '../../errors/index.js';
 import { tensorToString, type TensorInfo } from '../../nodes/onnx/signature.js';
 import type { OnnxNodeFile, OnnxOutputFile } from '../format.js';
 import type { DocPath } from '../source.js';
@@ -93,11 +93,17 @@ function bindInputs(
   let ok = true;
   const names = modelInputs.map((input) => input.name);
   const inputList = modelInputs.map((i) => `${i.name} (${tensorToString(i)})`).join(', ');
+  // Model inputs suggested for a misspelt name: their "not fed" would repeat the same mistake.
+  const suggested = new Set<string>();
   for (const [tensor, value] of Object.entries(inputs)) {
     const tensorPath = [...path, tensor];
     const info = modelInputs.find((input) => input.name === tensor);
     if (!info) {
-      context.report(RULE, tensorPath, `The ${where} has no input "${tensor}". Its inputs: ${inputList}.${didYouMean(tensor, names)}`, { key: true });
+      // Only inputs the node does not feed yet can be what was meant.
+      const unfed = names.filter((name) => !(name in inputs));
+      const suggestion = suggestionList(tensor, unfed)[0];
+      if (suggestion !== undefined) suggested.add(suggestion);
+      context.report(RULE, tensorPath, `The ${where} has no input "${tensor}". Its inputs: ${inputList}.${didYouMean(tensor, unfed)}`, { key: true });
       ok = false;
       continue;
     }
@@ -138,7 +144,7 @@ function bindInputs(
     bindings.push({ tensor, refs, elementType, rank });
   }
   for (const info of modelInputs) {
-    if (!(info.name in inputs)) {
+    if (!(info.name in inputs) && !suggested.has(info.name)) {
       context.report(RULE, modelPath, `The ${where} needs input "${info.name}" (${tensorToString(info)}), but the node does not feed it.`);
       ok = false;
     }
@@ -209,7 +215,9 @@ function bindOutputs(
     const rank = info.shape?.length ?? 2;
     const width = rank === 2 ? info.shape?.[1] : 1;
     let column: number | undefined;
+    let columnPath = outputPath;
     if (typeof spec !== 'string' && spec.class !== undefined) {
+      columnPath = [...path, output, 'class'];
       const labels = info.classLabels;
       const index = labels ? labels.findIndex((label) => String(label) === String(spec.class)) : -1;
       if (!labels) {
@@ -223,14 +231,15 @@ function bindOutputs(
       column = index;
     } else if (typeof spec !== 'string' && spec.column !== undefined) {
       column = spec.column;
+      columnPath = [...path, output, 'column'];
     }
     if (column !== undefined) {
       if (rank !== 2) {
-        fail(`Output "${tensor}" of the ${where} is ${tensorToString(info)}: it has no columns to pick from.`);
+        fail(`Output "${tensor}" of the ${where} is ${tensorToString(info)}: it has no columns to pick from.`, columnPath);
         continue;
       }
       if (typeof width === 'number' && column >= width) {
-        fail(`Column ${column} is out of range: output "${tensor}" of the ${where} has ${width} column${width === 1 ? '' : 's'} (${tensorToString(info)}).`, [...path, output]);
+        fail(`Column ${column} is out of range: output "${tensor}" of the ${where} has ${width} column${width === 1 ? '' : 's'} (${tensorToString(info)}).`, columnPath);
         continue;
       }
     }

@@ -1,7 +1,7 @@
 import { nodeDependencies } from '../references.js';
 import type { Rule } from './context.js';
 
-/** The nodes form a DAG; a cycle is reported once, listing its nodes in order. */
+/** The nodes form a DAG; a cycle is reported once, listing its nodes in the order data flows. */
 export const cyclesRule: Rule = ({ file, report }) => {
   const ids = new Set(Object.keys(file.nodes));
   const edges = new Map(Object.entries(file.nodes).map(([id, node]) => [id, nodeDependencies(id, node, ids)] as const));
@@ -13,8 +13,9 @@ export const cyclesRule: Rule = ({ file, report }) => {
     for (const dep of edges.get(id) ?? []) {
       if (dep === id) continue; // reported by the references rule
       if (state.get(dep) === 'visiting') {
-        const cycle = [...stack.slice(stack.indexOf(dep)), dep];
-        report(['nodes', dep], `Nodes form a cycle: ${cycle.map((n) => `"${n}"`).join(' → ')}. A pipeline must be a DAG.`, { key: true });
+        // The stack runs from reader to the node it reads; the message follows the data instead.
+        const cycle = [...stack.slice(stack.indexOf(dep)), dep].reverse();
+        report(['nodes', dep], `Nodes form a cycle, each feeding the next: ${cycle.map((n) => `"${n}"`).join(' → ')}. A pipeline must be a DAG.`, { key: true });
       } else if (!state.has(dep)) {
         visit(dep);
       }

@@ -43,7 +43,7 @@ export const inputFieldsRule: Rule = ({ file, report }) => {
   if (!key) {
     report(['routingKey'], `Routing key "${file.routingKey}" is not an input field. Expected one of: ${fields.join(', ')}.${didYouMean(file.routingKey, fields)}`);
   } else if (!ROUTING_KEY_TYPES.includes(key.type)) {
-    report(['routingKey'], `Routing key "${file.routingKey}" is ${key.type}; it must be ${ROUTING_KEY_TYPES.join(', ')} to identify a unit.`);
+    report(['routingKey'], `Routing key "${file.routingKey}" is ${key.type}; it must be ${ROUTING_KEY_TYPES.slice(0, -1).join(', ')} or ${ROUTING_KEY_TYPES.at(-1)} to identify a unit.`);
   }
 };
 

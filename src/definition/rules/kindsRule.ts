@@ -1,4 +1,9 @@
+import { didYouMean } from '../../errors/index.js';
+import { EXPRESSION_TYPE_NAMES } from '../format.js';
 import type { Rule } from './context.js';
+
+/** Types are declared by their GraphQL names; the CEL spelling is a likely slip. */
+const CEL_TYPE_NAMES: ReadonlyMap<string, string> = new Map([['double', 'Float'], ['int', 'Int'], ['string', 'String'], ['bool', 'Boolean']]);
 
 /** Kind-specific requirements the shape alone cannot say. */
 export const kindsRule: Rule = ({ file, report }) => {
@@ -6,6 +11,11 @@ export const kindsRule: Rule = ({ file, report }) => {
     const path = ['nodes', id];
     switch (node.kind) {
       case 'expression':
+        if (node.type !== undefined && !(EXPRESSION_TYPE_NAMES as readonly string[]).includes(node.type)) {
+          const cel = CEL_TYPE_NAMES.get(node.type.toLowerCase());
+          const suggestion = cel ? ` Did you mean "${cel}"?` : didYouMean(node.type, EXPRESSION_TYPE_NAMES);
+          report([...path, 'type'], `Unknown type "${node.type}". Expected one of: ${EXPRESSION_TYPE_NAMES.join(', ')}.${suggestion}`);
+        }
         if (node.expr === undefined && node.versions === undefined) report(path, `Expression node "${id}" needs "expr" (or "versions", each with its "expr").`);
         if (node.expr !== undefined && node.versions !== undefined) {
           report([...path, 'expr'], `Expression node "${id}" has both "expr" and "versions"; put the expression in each version.`);
@@ -25,11 +35,7 @@ export const kindsRule: Rule = ({ file, report }) => {
           }
         }
         break;
-      case 'switch': {
-        const branches = [...node.cases.map((c) => c.then), node.default];
-        if (branches.includes(id)) report(path, `Switch "${id}" cannot pick itself as a branch.`);
-        break;
-      }
+      case 'switch': // a switch that picks itself is reported by the references rule, at the branch
       case 'onnx':
         break;
     }

@@ -3,6 +3,9 @@ import type { Rule } from './context.js';
 /** Result fields every pipeline result has; outputs may not take these names. */
 export const RESERVED_RESULT_FIELDS = ['requestId', 'traceId', 'nodes', 'routing', 'timings'] as const;
 
+/** Query fields the server adds next to the pipelines' (src/graphql/introspection.ts). */
+const RESERVED_QUERY_FIELDS = ['pipeline', 'pipelines'];
+
 /** `input` names the request input, `math` the CEL math extension; CEL keywords cannot be variables. */
 const RESERVED_NODE_IDS = [
   'input', 'math', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop',
@@ -17,8 +20,11 @@ const RESERVED_REASONS: Readonly<Record<string, string>> = { input: 'it names th
  */
 export const namingRule: Rule = ({ file, report }) => {
   const introspection = (name: string) => name.startsWith('__');
-  if (introspection(file.name)) report(['name'], `"${file.name}" starts with "__", which GraphQL reserves for introspection.`);
-  if (!/^[a-z]/.test(file.name)) {
+  if (introspection(file.name)) {
+    report(['name'], `"${file.name}" starts with "__", which GraphQL reserves for introspection.`);
+  } else if (RESERVED_QUERY_FIELDS.includes(file.name)) {
+    report(['name'], `Pipeline name "${file.name}" is taken by a query field of Tessera itself (${RESERVED_QUERY_FIELDS.join(', ')}); rename the pipeline.`);
+  } else if (!/^[a-z]/.test(file.name)) {
     report(['name'], `Pipeline name "${file.name}" must start with a lowercase letter: it becomes the GraphQL query field (e.g. "creditScore").`);
   }
   for (const id of Object.keys(file.nodes)) {

@@ -20,8 +20,10 @@ export const referencesRule: Rule = ({ file, report }) => {
   };
   for (const [id, node] of Object.entries(file.nodes)) {
     for (const ref of nodeReferences(id, node)) {
-      if (ref.target.source === 'node' && ref.target.node === id && !ref.inCel) {
-        report(ref.path, `Node "${id}" reads itself ("${ref.text}").`);
+      if (ref.target.source === 'node' && ref.target.node === id) {
+        // A switch branch names a whole node; everything else reads one of its outputs.
+        const branch = ref.target.output === undefined && !ref.inCel;
+        report(ref.path, branch ? `Switch "${id}" cannot pick itself as a branch.` : `Node "${id}" reads itself ("${ref.text}").`);
         continue;
       }
       check(`Node "${id}"`, ref.text, ref.target, ref.path, ref.inCel);
