@@ -2,7 +2,25 @@
  * Names of generated GraphQL fields and types, in one place: the SDL, the selection planner and
  * the docs all agree on them.
  */
-import { typePrefix } from '../definition/rules/crossPipelineRule.js';
+
+/** `creditScore` → `CreditScore`: the prefix of a pipeline's GraphQL type names. */
+export function typePrefix(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** Query fields Tessera itself defines next to the pipelines' fields. */
+export const FIXED_QUERY_FIELDS: readonly string[] = ['pipelines', 'pipeline'];
+
+/**
+ * Types Tessera itself defines; generated names must avoid them. A test checks this list against
+ * the schema, so it cannot fall behind.
+ */
+export const FIXED_TYPE_NAMES: readonly string[] = [
+  'Query', 'Mutation', 'Subscription',
+  'ReasonCode', 'Contribution', 'RoutingDecision',
+  'Pipeline', 'PipelineInputField', 'PipelineNode', 'PipelineNodeOutput', 'PipelineEdge', 'PipelineOutput',
+  'NodeKind', 'EdgeKind', 'NodeVersion', 'NodeRouting',
+];
 
 export const REQUEST_ID_FIELD = 'requestId';
 export const NODES_FIELD = 'nodes';

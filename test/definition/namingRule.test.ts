@@ -57,7 +57,7 @@ describe('naming rule', () => {
       outputs:
         one: one.value
     `,
-      [{ rule, path: 'name', line: 1, column: 7, message: 'Pipeline name "pipelines" is taken by a query field of Tessera itself (pipeline, pipelines); rename the pipeline.' }],
+      [{ rule, path: 'name', line: 1, column: 7, message: 'Pipeline name "pipelines" is taken by Tessera’s own query field "pipelines"; rename the pipeline.' }],
     );
   });
 

@@ -1,11 +1,8 @@
 import type { PipelineProblem } from '../../errors/index.js';
 import type { PipelineFile } from '../format.js';
 import type { PipelineSource } from '../source.js';
+import { FIXED_TYPE_NAMES, inputTypeName, nodeOutputsTypeName, nodesTypeName, resultTypeName, typePrefix } from '../../graphql/names.js';
 
-/** `creditScore` → `CreditScore`: the prefix of a pipeline's GraphQL type names. */
-export function typePrefix(pipelineName: string): string {
-  return pipelineName.charAt(0).toUpperCase() + pipelineName.slice(1);
-}
 
 /**
  * All pipelines share one GraphQL schema: their query fields and type names (also those made from
@@ -61,19 +58,15 @@ export function crossPipelineRule(pipelines: readonly { readonly file: PipelineF
     }
   }
   const generated = new Map<string, string>(outputTypes);
+  for (const name of FIXED_TYPE_NAMES) generated.set(name, 'Tessera itself');
   for (const { file, source } of pipelines) {
-    for (const suffix of ['Input', 'Result', 'Nodes']) generated.set(`${typePrefix(file.name)}${suffix}`, `pipeline "${file.name}" (${source.file})`);
+    for (const type of [inputTypeName(file.name), resultTypeName(file.name), nodesTypeName(file.name)]) generated.set(type, `pipeline "${file.name}" (${source.file})`);
   }
   for (const { file, source } of pipelines) {
     for (const name of Object.keys(file.enums ?? {})) {
       const owner = generated.get(name);
-      if (owner) problems.push(source.problem('cross-pipeline', ['enums', name], `Enum "${name}" has the name of a GraphQL type that ${owner} generates; rename the enum.`, { key: true }));
+      if (owner) problems.push(source.problem('cross-pipeline', ['enums', name], `Enum "${name}" has the name of a GraphQL type that ${owner === 'Tessera itself' ? 'Tessera itself defines' : `${owner} generates`}; rename the enum.`, { key: true }));
     }
   }
   return problems;
-}
-
-/** `CreditScoreRepaymentOutputs`: the GraphQL type of one node's outputs, named as src/graphql/names.ts names it. */
-function nodeOutputsTypeName(pipeline: string, node: string): string {
-  return `${typePrefix(pipeline)}${typePrefix(node)}Outputs`;
 }

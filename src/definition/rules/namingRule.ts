@@ -1,10 +1,9 @@
+import { FIXED_QUERY_FIELDS } from '../../graphql/names.js';
 import type { Rule } from './context.js';
 
 /** Result fields every pipeline result has; outputs may not take these names. */
 export const RESERVED_RESULT_FIELDS = ['requestId', 'traceId', 'nodes', 'routing', 'timings'] as const;
 
-/** Query fields the server adds next to the pipelines' (src/graphql/introspection.ts). */
-const RESERVED_QUERY_FIELDS = ['pipeline', 'pipelines'];
 
 /** `input` names the request input, `math` the CEL math extension; CEL keywords cannot be variables. */
 const RESERVED_NODE_IDS = [
@@ -22,8 +21,8 @@ export const namingRule: Rule = ({ file, report }) => {
   const introspection = (name: string) => name.startsWith('__');
   if (introspection(file.name)) {
     report(['name'], `"${file.name}" starts with "__", which GraphQL reserves for introspection.`);
-  } else if (RESERVED_QUERY_FIELDS.includes(file.name)) {
-    report(['name'], `Pipeline name "${file.name}" is taken by a query field of Tessera itself (${RESERVED_QUERY_FIELDS.join(', ')}); rename the pipeline.`);
+  } else if (FIXED_QUERY_FIELDS.includes(file.name)) {
+    report(['name'], `Pipeline name "${file.name}" is taken by Tessera’s own query field "${file.name}"; rename the pipeline.`);
   } else if (!/^[a-z]/.test(file.name)) {
     report(['name'], `Pipeline name "${file.name}" must start with a lowercase letter: it becomes the GraphQL query field (e.g. "creditScore").`);
   }
