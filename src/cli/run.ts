@@ -1,11 +1,10 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { didYouMean, TesseraError } from '../errors/index.js';
+import { didYouMean } from '../errors/index.js';
 import { assertPipelines } from '../definition/load.js';
 import type { Value } from '../definition/types.js';
-import { createEngine, type Engine } from '../execution/engine.js';
+import { collectOutputs, createEngine, outputNodes, type Engine } from '../execution/engine.js';
 import { coerceInput } from '../execution/input.js';
-import { isPromise } from '../execution/promiseOrValue.js';
 import type { PipelineRun } from '../execution/run.js';
 import type { PipelinePlan } from '../plan/plan.js';
 import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, UsageError } from './args.js';
@@ -131,7 +130,7 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
   };
   const total = await fileSize(options.file);
   const progress = options.progress ? createProgress(total, summary) : undefined;
-  const outputNodes = [...new Set(plan.outputs.flatMap((o) => (o.node >= 0 ? [o.node] : [])))];
+  const nodes = outputNodes(plan.outputs);
   const key = plan.definition.routingKey;
   const produced = [key, 'requestId', ...plan.outputs.map((o) => o.name), 'versions', 'error'];
   const clash = options.passthrough.find((name) => produced.includes(name));
@@ -142,7 +141,7 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
   let batch: { line: number; passthrough: Record<string, unknown>; input: Readonly<Record<string, Value>> }[] = [];
   const flush = async () => {
     // Start the whole batch in one go, so that its rows share model runs.
-    const runs = batch.map((row) => ({ ...row, run: engine.start(plan, row.input, outputNodes) }));
+    const runs = batch.map((row) => ({ ...row, run: engine.start(plan, row.input, nodes) }));
     batch = [];
     for (const row of runs) await write(await formatRow(row, plan, options, summary));
     progress?.tick();
@@ -205,22 +204,9 @@ async function formatRow(
   summary: Summary,
 ): Promise<string> {
   const { run } = row;
-  const outputs: Record<string, Value | null> = {};
-  const errors: string[] = [];
-  for (const output of plan.outputs) {
-    try {
-      if (output.node >= 0) {
-        const ready = run.demand(output.node);
-        if (isPromise(ready)) await ready;
-      }
-      outputs[output.name] = output.read(run);
-    } catch (error) {
-      outputs[output.name] = null;
-      const message = error instanceof TesseraError ? error.message : String(error);
-      if (!errors.includes(message)) errors.push(message);
-    }
-  }
-  await run.settled();
+  const collected = await collectOutputs(run, plan.outputs);
+  const outputs = collected.values;
+  const errors = [...new Set(collected.errors.map((e) => e.message))];
   if (errors.length > 0) summary.failed++;
   else summary.ok++;
   const key = plan.definition.routingKey;

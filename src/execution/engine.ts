@@ -1,7 +1,7 @@
 import { didYouMean, ErrorCode, TesseraError } from '../errors/index.js';
 import { releasePipelines } from '../definition/load.js';
 import type { PipelineDefinition, Value } from '../definition/types.js';
-import { planPipeline, type PipelinePlan } from '../plan/plan.js';
+import { planPipeline, type PipelinePlan, type PlannedOutput } from '../plan/plan.js';
 import { coerceInput, type InputProblem } from './input.js';
 import { isPromise } from './promiseOrValue.js';
 import { PipelineRun, type RoutingDecision } from './run.js';
@@ -58,27 +58,41 @@ export function createEngine(definitions: readonly PipelineDefinition[]): Engine
       const checked = coerceInput(target.input, raw);
       if (!checked.ok) throw inputError(checked.problems);
       const outputs = options.outputs ? options.outputs.map((output) => outputByName(target, output)) : target.outputs;
-      const run = start(target, checked.value, [...new Set(outputs.flatMap((o) => (o.node >= 0 ? [o.node] : [])))], options.requestId);
-      const values: Record<string, Value | null> = {};
-      const errors: { output: string; code: string; message: string }[] = [];
-      for (const output of outputs) {
-        try {
-          if (output.node >= 0) {
-            const ready = run.demand(output.node);
-            if (isPromise(ready)) await ready;
-          }
-          values[output.name] = output.read(run);
-        } catch (error) {
-          const tessera = error instanceof TesseraError ? error : new TesseraError(ErrorCode.NodeFailed, String(error));
-          values[output.name] = null;
-          errors.push({ output: output.name, code: tessera.code, message: tessera.message });
-        }
-      }
-      await run.settled();
+      const run = start(target, checked.value, outputNodes(outputs), options.requestId);
+      const { values, errors } = await collectOutputs(run, outputs);
       return { requestId: run.requestId, outputs: values, errors, decisions: run.decisions };
     },
     close: () => releasePipelines(definitions),
   };
+}
+
+/** The nodes to start for a set of outputs. */
+export function outputNodes(outputs: readonly PlannedOutput[]): number[] {
+  return [...new Set(outputs.flatMap((o) => (o.node >= 0 ? [o.node] : [])))];
+}
+
+/**
+ * Waits for a run's outputs: a value per output, `null` with an error for outputs whose node
+ * failed. Resolves once everything the run started has finished.
+ */
+export async function collectOutputs(run: PipelineRun, outputs: readonly PlannedOutput[]): Promise<Pick<RunResult, 'errors'> & { values: Record<string, Value | null> }> {
+  const values: Record<string, Value | null> = {};
+  const errors: { output: string; code: string; message: string }[] = [];
+  for (const output of outputs) {
+    try {
+      if (output.node >= 0) {
+        const ready = run.demand(output.node);
+        if (isPromise(ready)) await ready;
+      }
+      values[output.name] = output.read(run);
+    } catch (error) {
+      const tessera = error instanceof TesseraError ? error : new TesseraError(ErrorCode.NodeFailed, String(error));
+      values[output.name] = null;
+      errors.push({ output: output.name, code: tessera.code, message: tessera.message });
+    }
+  }
+  await run.settled();
+  return { values, errors };
 }
 
 function outputByName(plan: PipelinePlan, name: string): PipelinePlan['outputs'][number] {
