@@ -45,6 +45,22 @@ export const InputFieldSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Salt = Type.Optional(Type.String({ description: 'Hash salt; default `<pipeline>.<node>`. Changing it reshuffles units.' }));
+const Alpha = (fallback: number) =>
+  Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5, description: `Significance level. Default ${fallback}.` }));
+const DURATION_PATTERN = '^[0-9]+(ms|s|m|h)$';
+
+/** How outcomes are read: a 0/1 label or a number, and which direction is better. */
+export const OutcomeSpecSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('binary'), Type.Literal('continuous')], {
+      description: 'binary: outcomes are 0 or 1 (e.g. defaulted); continuous: any number (e.g. revenue).',
+    }),
+    better: Type.Union([Type.Literal('higher'), Type.Literal('lower')], { description: 'Which direction of the outcome is good.' }),
+  },
+  { additionalProperties: false },
+);
+
 const FixedPolicySchema = Type.Object(
   {
     policy: Type.Literal('fixed'),
@@ -59,15 +75,111 @@ const SplitPolicySchema = Type.Object(
     weights: NamedRecord(Type.Number({ minimum: 0 }), {
       description: 'Traffic share per version (relative weights, e.g. 90 and 10).',
     }),
-    salt: Type.Optional(Type.String({ description: 'Hash salt; default `<pipeline>.<node>`. Changing it reshuffles units.' })),
+    control: Type.Optional(Type.String({ description: 'The version others are compared with; default: the first declared.' })),
+    outcome: Type.Optional(OutcomeSpecSchema),
+    alpha: Alpha(0.05),
+    salt: Salt,
   },
   {
     additionalProperties: false,
-    description: 'Weighted split with sticky assignment: a hash of the routing key and the salt picks the version.',
+    description: 'A/B/n experiment: a weighted split with sticky assignment and a statistical readout per arm.',
   },
 );
 
-export const RoutingSchema = Type.Union([FixedPolicySchema, SplitPolicySchema], {
+const Gate = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([Type.Literal(false), schema]));
+
+const CanaryPolicySchema = Type.Object(
+  {
+    policy: Type.Literal('canary'),
+    stable: Type.String({ description: 'The version serving today.' }),
+    candidate: Type.String({ description: 'The version being released.' }),
+    steps: Type.Optional(
+      Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), {
+        minItems: 1,
+        description: 'Candidate traffic per step, in percent, increasing. Reaching 100 promotes. Default [5, 25, 50, 100].',
+      }),
+    ),
+    minSamples: Type.Optional(Type.Integer({ minimum: 1, description: 'Candidate requests per step before it can pass. Default 500.' })),
+    minDuration: Type.Optional(
+      Type.String({ pattern: DURATION_PATTERN, description: 'Time per step before it can pass, e.g. 10m. Default 1m.' }),
+    ),
+    gates: Type.Optional(
+      Type.Object(
+        {
+          errorRate: Gate(
+            Type.Object(
+              {
+                maxIncrease: Type.Optional(Type.Number({ minimum: 0, description: 'Tolerated rise of the error rate. Default 0.005.' })),
+                alpha: Alpha(0.001),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          latency: Gate(
+            Type.Object(
+              { maxP99Ratio: Type.Optional(Type.Number({ exclusiveMinimum: 1, description: 'Candidate p99 / stable p99. Default 1.5.' })) },
+              { additionalProperties: false },
+            ),
+          ),
+          drift: Gate(
+            Type.Object(
+              {
+                output: Type.Optional(Type.String({ description: 'The Float output compared; default the first one.' })),
+                alpha: Alpha(0.001),
+                minPsi: Type.Optional(Type.Number({ minimum: 0, description: 'PSI below this never fails the gate. Default 0.05.' })),
+                minKs: Type.Optional(Type.Number({ minimum: 0, description: 'KS distance below this never fails the gate. Default 0.1.' })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          outcome: Type.Optional(
+            Type.Object(
+              {
+                kind: OutcomeSpecSchema.properties.kind,
+                better: OutcomeSpecSchema.properties.better,
+                alpha: Alpha(0.001),
+                minSamples: Type.Optional(Type.Integer({ minimum: 1, description: 'Candidate outcomes per step before it can pass. Default 1000.' })),
+              },
+              { additionalProperties: false, description: 'Roll back when outcomes show the candidate worse (mSPRT).' },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'Checks at each step; `false` turns one off.' },
+      ),
+    ),
+    salt: Salt,
+  },
+  { additionalProperties: false, description: 'Ramp the candidate in steps, with automatic analysis, promotion and rollback.' },
+);
+
+const ShadowPolicySchema = Type.Object(
+  {
+    policy: Type.Literal('shadow'),
+    primary: Type.String({ description: 'The version whose output is returned.' }),
+    shadow: Type.String({ description: 'The version run on the side and compared; never returned.' }),
+    fraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Share of units mirrored. Default 1.' })),
+    tolerance: Type.Optional(Type.Number({ minimum: 0, description: 'Outputs within this are in agreement. Default 0.01.' })),
+    maxConcurrent: Type.Optional(Type.Integer({ minimum: 1, description: 'Shadow runs in flight at most; more are skipped. Default 64.' })),
+    timeout: Type.Optional(Type.String({ pattern: DURATION_PATTERN, description: 'A shadow run slower than this counts as timed out. Default 1s.' })),
+    salt: Salt,
+  },
+  { additionalProperties: false, description: 'Mirror traffic to a candidate off the critical path and compare.' },
+);
+
+const BanditPolicySchema = Type.Object(
+  {
+    policy: Type.Literal('bandit'),
+    algorithm: Type.Optional(
+      Type.Union([Type.Literal('thompson'), Type.Literal('ucb1'), Type.Literal('epsilonGreedy')], { description: 'Default thompson.' }),
+    ),
+    reward: OutcomeSpecSchema,
+    epsilon: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'epsilonGreedy exploration. Default 0.1.' })),
+    floor: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Minimum share of requests per arm. Default 0.01.' })),
+  },
+  { additionalProperties: false, description: 'A multi-armed bandit over the versions, rewarded by outcomes.' },
+);
+
+export const RoutingSchema = Type.Union([FixedPolicySchema, SplitPolicySchema, CanaryPolicySchema, ShadowPolicySchema, BanditPolicySchema], {
   description: 'How a request is assigned one of the node versions.',
 });
 
@@ -295,6 +407,7 @@ export type CombinerNodeFile = Static<typeof CombinerNodeSchema>;
 export type ComponentFile = Static<typeof ComponentSchema>;
 export type SwitchNodeFile = Static<typeof SwitchNodeSchema>;
 export type RoutingFile = Static<typeof RoutingSchema>;
+export type OutcomeSpec = Static<typeof OutcomeSpecSchema>;
 export type CombinerMethod = (typeof COMBINER_METHODS)[number];
 export type ComponentTransform = (typeof COMPONENT_TRANSFORMS)[number];
 

@@ -57,10 +57,58 @@ export interface OutputDef {
   readonly description: string | undefined;
 }
 
-/** How requests are assigned versions of a node (the rollout seam; more policies plug in here). */
+/** How outcomes are read: a 0/1 label or a number, and which direction is better. */
+export interface OutcomeSpecDef {
+  readonly kind: 'binary' | 'continuous';
+  readonly better: 'higher' | 'lower';
+}
+
+export interface CanaryGatesDef {
+  readonly errorRate: { readonly maxIncrease: number; readonly alpha: number } | undefined;
+  readonly latency: { readonly maxP99Ratio: number } | undefined;
+  readonly drift: { readonly output: string; readonly alpha: number; readonly minPsi: number; readonly minKs: number } | undefined;
+  readonly outcome: (OutcomeSpecDef & { readonly alpha: number; readonly minSamples: number }) | undefined;
+}
+
+/** How requests are assigned versions of a node: the declared rollout policy, defaults filled in. */
 export type RoutingDef =
   | { readonly policy: 'fixed'; readonly version: string }
-  | { readonly policy: 'split'; readonly weights: readonly { readonly version: string; readonly weight: number }[]; readonly salt: string };
+  | {
+      readonly policy: 'split';
+      readonly weights: readonly { readonly version: string; readonly weight: number }[];
+      readonly control: string;
+      readonly outcome: OutcomeSpecDef | undefined;
+      readonly alpha: number;
+      readonly salt: string;
+    }
+  | {
+      readonly policy: 'canary';
+      readonly stable: string;
+      readonly candidate: string;
+      /** Candidate shares per step, as fractions in (0, 1]. */
+      readonly steps: readonly number[];
+      readonly minSamples: number;
+      readonly minDurationMs: number;
+      readonly gates: CanaryGatesDef;
+      readonly salt: string;
+    }
+  | {
+      readonly policy: 'shadow';
+      readonly primary: string;
+      readonly shadow: string;
+      readonly fraction: number;
+      readonly tolerance: number;
+      readonly maxConcurrent: number;
+      readonly timeoutMs: number;
+      readonly salt: string;
+    }
+  | {
+      readonly policy: 'bandit';
+      readonly algorithm: 'thompson' | 'ucb1' | 'epsilonGreedy';
+      readonly reward: OutcomeSpecDef;
+      readonly epsilon: number;
+      readonly floor: number;
+    };
 
 interface VersionBase {
   readonly name: string;

@@ -20,6 +20,8 @@ export const ErrorCode = {
   Unauthenticated: 'UNAUTHENTICATED',
   /** The named thing (pipeline, node, version, request) does not exist. */
   NotFound: 'NOT_FOUND',
+  /** The request is valid but the current state does not allow it (e.g. resuming a running rollout). */
+  FailedPrecondition: 'FAILED_PRECONDITION',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

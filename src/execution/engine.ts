@@ -2,6 +2,8 @@ import { didYouMean, ErrorCode, TesseraError } from '../errors/index.js';
 import { releasePipelines } from '../definition/load.js';
 import type { PipelineDefinition, Value } from '../definition/types.js';
 import { planPipeline, type PipelinePlan, type PlannedOutput } from '../plan/plan.js';
+import { RolloutManager, type OutcomeReport } from '../routing/rollouts/index.js';
+import type { OutcomeInput } from '../state/index.js';
 import { coerceInput, type InputProblem } from './input.js';
 import { isPromise } from './promiseOrValue.js';
 import { PipelineRun, type RoutingDecision } from './run.js';
@@ -20,22 +22,41 @@ export interface RunOptions {
   readonly requestId?: string;
 }
 
+export interface EngineOptions {
+  /**
+   * The rollouts (and so the state store) the engine routes with, prepared for these pipelines
+   * (`await rollouts.prepare(pipelines)`). Default: in memory, every rollout starting from the
+   * pipeline files; decisions kept for a day.
+   */
+  readonly rollouts?: RolloutManager;
+}
+
 /** Runs pipelines: the library entry point that the GraphQL server and the CLI share. */
 export interface Engine {
   readonly pipelines: ReadonlyMap<string, PipelinePlan>;
+  readonly rollouts: RolloutManager;
   /** The plan of a pipeline; NOT_FOUND if there is none of that name. */
   plan(pipeline: string): PipelinePlan;
   /** Starts a request on an already validated input; the given nodes start at once. */
   start(plan: PipelinePlan, input: Readonly<Record<string, Value>>, nodes: readonly number[], requestId?: string): PipelineRun;
   /** Validates `input`, runs the pipeline and collects its outputs. Throws BAD_USER_INPUT for bad input. */
   run(pipeline: string, input: Readonly<Record<string, unknown>>, options?: RunOptions): Promise<RunResult>;
-  /** Releases the model sessions. */
+  /** Records outcomes for earlier requests (see `RolloutManager.reportOutcomes`). */
+  reportOutcomes(outcomes: readonly OutcomeInput[]): Promise<OutcomeReport[]>;
+  /** Releases the model sessions (not the rollouts, which outlive an engine across reloads). */
   close(): Promise<void>;
 }
 
 /** Creates an engine over loaded pipelines (see `loadPipelines`). */
-export function createEngine(definitions: readonly PipelineDefinition[]): Engine {
-  const pipelines = new Map(definitions.map((definition) => [definition.name, planPipeline(definition)]));
+export function createEngine(definitions: readonly PipelineDefinition[], options: EngineOptions = {}): Engine {
+  const rollouts = options.rollouts ?? defaultRollouts(definitions);
+  for (const definition of definitions) {
+    const missing = definition.nodes.find((node) => !rollouts.has(definition.name, node));
+    if (missing) throw new Error(`The rollouts were not prepared for node "${missing.id}" of pipeline "${definition.name}": await rollouts.prepare(pipelines) before createEngine.`);
+  }
+  const pipelines = new Map(definitions.map((definition) => [definition.name, planPipeline(definition, rollouts)]));
+  // Decisions are kept only where outcomes can be attributed: pipelines with a node that learns.
+  const logged = new Set(definitions.filter((d) => d.nodes.some((node) => LEARNING.has(node.routing.policy))).map((d) => d.name));
   const plan = (name: string): PipelinePlan => {
     const found = pipelines.get(name);
     if (!found) {
@@ -47,10 +68,22 @@ export function createEngine(definitions: readonly PipelineDefinition[]): Engine
   const start: Engine['start'] = (target, input, nodes, requestId) => {
     const run = new PipelineRun(target, input, requestId);
     run.start(nodes);
+    if (logged.has(target.name)) {
+      void run.settled().then(() =>
+        rollouts.logDecisions({
+          requestId: run.requestId,
+          pipeline: target.name,
+          at: rollouts.clock.now(),
+          nodes: run.decisions.map((d) => ({ node: d.node, version: d.version, scope: d.scope })),
+        }),
+      );
+    }
     return run;
   };
   return {
     pipelines,
+    rollouts,
+    reportOutcomes: (outcomes) => rollouts.reportOutcomes(outcomes),
     plan,
     start,
     async run(name, raw, options = {}) {
@@ -64,6 +97,15 @@ export function createEngine(definitions: readonly PipelineDefinition[]): Engine
     },
     close: () => releasePipelines(definitions),
   };
+}
+
+/** Policies whose nodes learn from outcomes. */
+const LEARNING = new Set(['split', 'canary', 'bandit']);
+
+function defaultRollouts(definitions: readonly PipelineDefinition[]): RolloutManager {
+  const rollouts = new RolloutManager({ analysisIntervalMs: 1000, refreshIntervalMs: 0, retentionMs: 86_400_000, pruneIntervalMs: 600_000 });
+  rollouts.prepareFresh(definitions);
+  return rollouts;
 }
 
 /** The nodes to start for a set of outputs. */

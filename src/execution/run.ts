@@ -13,6 +13,8 @@ export interface RoutingDecision {
   /** The policy that chose it, e.g. `split(v1=90%,v2=10%)`. */
   readonly policy: string;
   readonly variant: string;
+  /** The experiment, canary or bandit scope that counts this request (nodes that learn from outcomes). */
+  readonly scope: string | undefined;
 }
 
 // Node states; 0 (the Uint8Array default) means not started.
@@ -110,19 +112,39 @@ export class PipelineRun implements RowScope {
     for (const dep of node.deps) {
       if (this.#status[dep] === FAILED) return this.#fail(node, this.#errors[dep] as TesseraError, undefined);
     }
-    const assignment = node.policy.select(this.unitKey);
+    const routing = node.routing;
+    const policy = routing.policy;
+    const assignment = policy.select(this.unitKey);
     const version = node.def.versions[assignment.version] as PlannedNode['def']['versions'][number];
-    this.decisions.push({ node: node.def.id, version: version.name, sha256: version.sha256, policy: node.policy.toString(), variant: assignment.variant });
+    this.decisions.push({ node: node.def.id, version: version.name, sha256: version.sha256, policy: policy.toString(), variant: assignment.variant, scope: assignment.scope });
+    // Only rollouts that analyse executions pay for timing them.
+    const watched = routing.observes || assignment.shadow !== undefined;
+    const started = watched ? this.#plan.clock.now() : 0;
+    const done = (outputs: NodeOutputs | undefined, failed: boolean) => {
+      const observation = { version: assignment.version, variant: assignment.variant, durationMs: this.#plan.clock.now() - started, failed, outputs };
+      routing.observe(observation);
+      if (assignment.shadow !== undefined && !failed) routing.shadow({ execute: (shadow) => node.executor.execute(shadow, this) }, observation);
+    };
     let result: PromiseOrValue<NodeOutputs>;
     try {
       result = node.executor.execute(assignment.version, this);
     } catch (error) {
+      if (watched) done(undefined, true);
       return this.#fail(node, error, version.name);
     }
-    if (!isPromise(result)) return this.#succeed(index, result);
+    if (!isPromise(result)) {
+      if (watched) done(result, false);
+      return this.#succeed(index, result);
+    }
     const pending = result.then(
-      (outputs) => this.#succeed(index, outputs),
-      (error: unknown) => this.#fail(node, error, version.name),
+      (outputs) => {
+        if (watched) done(outputs, false);
+        this.#succeed(index, outputs);
+      },
+      (error: unknown) => {
+        if (watched) done(undefined, true);
+        this.#fail(node, error, version.name);
+      },
     );
     this.#track(index, pending);
     return pending;

@@ -39,15 +39,15 @@ const NodeVersionType = new GraphQLObjectType<{ node: PlannedNode; index: number
       description: 'The model file, for ONNX versions.',
       resolve: ({ node, index }) => (node.def.kind === 'onnx' ? (node.def.versions[index]?.model.path ?? null) : null),
     },
-    traffic: { type: nonNull(GraphQLFloat), description: 'Share of traffic (0 to 1) under the current policy.', resolve: ({ node, index }) => node.policy.traffic()[index] ?? 0 },
+    traffic: { type: nonNull(GraphQLFloat), description: 'Share of traffic (0 to 1) under the current policy.', resolve: ({ node, index }) => node.routing.policy.traffic()[index] ?? 0 },
   },
 });
 
 const NodeRoutingType = new GraphQLObjectType<PlannedNode>({
   name: 'NodeRouting',
   fields: {
-    policy: { type: nonNull(GraphQLString), description: 'fixed, split, ...', resolve: (node) => node.policy.name },
-    description: { type: nonNull(GraphQLString), description: 'The policy with its parameters.', resolve: (node) => node.policy.toString() },
+    policy: { type: nonNull(GraphQLString), description: 'fixed, split, ...', resolve: (node) => node.routing.policy.name },
+    description: { type: nonNull(GraphQLString), description: 'The policy with its parameters.', resolve: (node) => node.routing.policy.toString() },
   },
 });
 

@@ -5,16 +5,16 @@ import { createExpressionExecutor } from '../nodes/expression/executor.js';
 import { createOnnxExecutor } from '../nodes/onnx/executor.js';
 import { createSwitchExecutor } from '../nodes/switch/executor.js';
 import type { ExecutorContext, NodeExecutor, ValueReader } from '../nodes/types.js';
-import { createPolicy, type RoutingPolicy } from '../routing/policy.js';
+import type { Clock, NodeRouting, RolloutManager } from '../routing/rollouts/index.js';
 
-/** One node, ready to run: its executor, the indices of the nodes it reads, and its policy. */
+/** One node, ready to run: its executor, the indices of the nodes it reads, and its routing. */
 export interface PlannedNode {
   readonly def: NodeDef;
   readonly index: number;
   readonly deps: readonly number[];
   readonly executor: NodeExecutor;
-  /** Swapped (not mutated) when a rollout changes. */
-  policy: RoutingPolicy;
+  /** The node's rollout: its current policy, and where executions are observed. */
+  readonly routing: NodeRouting;
 }
 
 export interface PlannedOutput {
@@ -33,11 +33,16 @@ export interface PipelinePlan {
   readonly input: readonly InputFieldDef[];
   readonly nodes: readonly PlannedNode[];
   readonly outputs: readonly PlannedOutput[];
+  /** Times node executions for the rollouts that observe them. */
+  readonly clock: Clock;
   indexOf(nodeId: string): number;
 }
 
-/** Builds the execution plan; all lookups by name happen here, none at request time. */
-export function planPipeline(definition: PipelineDefinition): PipelinePlan {
+/**
+ * Builds the execution plan; all lookups by name happen here, none at request time. The rollouts
+ * must have been prepared for the definition.
+ */
+export function planPipeline(definition: PipelineDefinition, rollouts: RolloutManager): PipelinePlan {
   const indices = new Map(definition.nodes.map((node, index) => [node.id, index]));
   const indexOf = (id: string): number => {
     const index = indices.get(id);
@@ -59,14 +64,14 @@ export function planPipeline(definition: PipelineDefinition): PipelinePlan {
     index,
     deps: def.dependencies.map(indexOf),
     executor: createExecutor(def, context),
-    policy: createPolicy(def.routing, def.versions.map((v) => v.name)),
+    routing: rollouts.routing(definition.name, def.id),
   }));
   const outputs = definition.outputs.map((output) => ({
     ...output,
     node: output.ref.source === 'node' ? indexOf(output.ref.node) : -1,
     read: reader(output.ref),
   }));
-  return { definition, name: definition.name, input: definition.input, nodes, outputs, indexOf };
+  return { definition, name: definition.name, input: definition.input, nodes, outputs, clock: rollouts.clock, indexOf };
 }
 
 function createExecutor(def: NodeDef, context: ExecutorContext): NodeExecutor {

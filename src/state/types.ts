@@ -74,7 +74,7 @@ export interface OutcomeResult {
   readonly requestId: string;
   readonly status: OutcomeStatus;
   /** The node versions it was counted for (empty for duplicates and unknown ids). */
-  readonly attributedTo: readonly { readonly node: string; readonly version: string; readonly scope: string }[];
+  readonly attributedTo: readonly { readonly pipeline: string; readonly node: string; readonly version: string; readonly scope: string }[];
 }
 
 /** Per-arm statistics of one analysis scope. */

@@ -78,6 +78,7 @@ describe('routing rule', () => {
     `,
       [
         { rule, path: 'nodes.half.routing.weights.v3', line: 14, column: 26, message: 'Node "half" has no version "v3". Declared versions: v1, v2. Did you mean "v1" or "v2"?' },
+        { rule, path: 'nodes.third.routing.weights', line: 18, column: 40, message: 'A split needs at least one declared version with a weight above 0.' },
         { rule, path: 'nodes.third.routing.weights.v2', line: 18, column: 42, message: 'Node "third" has no version "v2". Declared versions: v1. Did you mean "v1"?' },
       ],
     );
@@ -107,8 +108,8 @@ describe('routing rule', () => {
         third: third.value
     `,
       [
-        { rule, path: 'nodes.half.routing.weights', line: 12, column: 40, message: 'A split needs at least one version with a weight above 0.' },
-        { rule, path: 'nodes.third.routing.weights', line: 16, column: 40, message: 'A split needs at least one version with a weight above 0.' },
+        { rule, path: 'nodes.half.routing.weights', line: 12, column: 40, message: 'A split needs at least one declared version with a weight above 0.' },
+        { rule, path: 'nodes.third.routing.weights', line: 16, column: 40, message: 'A split needs at least one declared version with a weight above 0.' },
       ],
     );
   });

@@ -164,7 +164,7 @@ describe('shape: the file against the published JSON Schema', () => {
         third:
           kind: expression
           expr: input.x / 3.0
-          routing: { policy: canary }
+          routing: { policy: canery }
         score:
           kind: combiner
           method: average
@@ -176,7 +176,7 @@ describe('shape: the file against the published JSON Schema', () => {
       [
         { rule, path: 'nodes.half.kind', line: 8, column: 11, message: 'Unknown kind "expresion". Expected one of: onnx, expression, combiner, switch. Did you mean "expression"?' },
         { rule, path: 'nodes.twice.kind', line: 11, column: 11, message: 'Unknown kind 2. Expected one of: onnx, expression, combiner, switch.' },
-        { rule, path: 'nodes.third.routing.policy', line: 15, column: 24, message: 'Unknown policy "canary". Expected one of: fixed, split.' },
+        { rule, path: 'nodes.third.routing.policy', line: 15, column: 24, message: 'Unknown policy "canery". Expected one of: fixed, split, canary, shadow, bandit. Did you mean "canary"?' },
         { rule, path: 'nodes.score.method', line: 18, column: 13, message: 'Expected one of: weightedSum, logistic, mean, min, max, scorecard; got the string "average".' },
         {
           rule,

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { unitPosition } from '../../src/routing/hash.js';
-import { FixedPolicy, SplitPolicy } from '../../src/routing/policy.js';
+import { FixedPolicy, IntervalPolicy } from '../../src/routing/policy.js';
 import { repoRoot } from '../helpers/paths.js';
 
 describe('unitPosition', () => {
@@ -32,9 +32,9 @@ describe('unitPosition', () => {
   });
 });
 
-describe('SplitPolicy', () => {
+describe('IntervalPolicy', () => {
   it('assigns by the declared weights, stably per unit', () => {
-    const policy = new SplitPolicy(['v1', 'v2', 'v3'], [50, 30, 20], 'p.n');
+    const policy = IntervalPolicy.split(['v1', 'v2', 'v3'], [50, 30, 20], 'p.n');
     const counts = [0, 0, 0];
     for (let i = 0; i < 60_000; i++) {
       const key = `k${i}`;
@@ -54,8 +54,8 @@ describe('SplitPolicy', () => {
     fc.assert(
       fc.property(fc.array(fc.string(), { minLength: 1, maxLength: 200 }), fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 }), (keys, a, b) => {
         const [small, large] = a <= b ? [a, b] : [b, a];
-        const before = new SplitPolicy(['stable', 'candidate'], [100 - small, small], 'salt');
-        const after = new SplitPolicy(['stable', 'candidate'], [100 - large, large], 'salt');
+        const before = IntervalPolicy.canary(['stable', 'candidate'], 0, 1, small / 100, 'salt');
+        const after = IntervalPolicy.canary(['stable', 'candidate'], 0, 1, large / 100, 'salt');
         for (const key of keys) {
           if (small > 0 && before.select(key).version === 1) expect(after.select(key).version).toBe(1);
         }
@@ -65,7 +65,7 @@ describe('SplitPolicy', () => {
   });
 
   it('never assigns a version with weight 0', () => {
-    const policy = new SplitPolicy(['v1', 'v2', 'v3'], [0, 1, 0], 's');
+    const policy = IntervalPolicy.split(['v1', 'v2', 'v3'], [0, 1, 0], 's');
     for (let i = 0; i < 10_000; i++) expect(policy.select(`u${i}`).version).toBe(1);
   });
 

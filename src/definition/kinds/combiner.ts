@@ -78,7 +78,7 @@ export function compileCombinerNode(context: CompileContext, id: string, node: C
     ...readsOf(components.map((c) => c.ref)),
     outputs,
     versions,
-    routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name)),
+    routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name), outputs),
   };
 }
 

@@ -4,7 +4,7 @@ import type { RoutingFile } from '../format.js';
 import { parseRef } from '../references.js';
 import type { DocPath } from '../source.js';
 import type { ModelLoadResult } from '../models.js';
-import { typeToString, type Ref, type RoutingDef, type ValueType } from '../types.js';
+import { typeToString, type OutputDef, type Ref, type RoutingDef, type ValueType } from '../types.js';
 
 /**
  * What a node kind's compiler sees: the types of the input and of every node compiled so far (the
@@ -84,20 +84,76 @@ export function describeType(type: ValueType): string {
   return type.kind === 'enum' ? `enum ${type.name}` : typeToString(type);
 }
 
-/** The compiled routing policy of a node; validity was checked by the routing rule. */
-export function compileRouting(pipeline: string, node: string, routing: RoutingFile | undefined, versions: readonly string[]): RoutingDef {
-  if (!routing) return { policy: 'fixed', version: versions[0] as string };
+/**
+ * The compiled routing policy of a node, defaults filled in; validity was checked by the routing
+ * rule. `outputs` are the node's Float outputs, the first of which a canary's drift gate compares.
+ */
+export function compileRouting(
+  pipeline: string,
+  node: string,
+  routing: RoutingFile | undefined,
+  versions: readonly string[],
+  outputs: readonly OutputDef[] = [],
+): RoutingDef {
+  const first = versions[0] as string;
+  const salt = (routing && 'salt' in routing ? routing.salt : undefined) ?? `${pipeline}.${node}`;
+  if (!routing) return { policy: 'fixed', version: first };
   switch (routing.policy) {
     case 'fixed':
-      return { policy: 'fixed', version: routing.version ?? (versions[0] as string) };
+      return { policy: 'fixed', version: routing.version ?? first };
     case 'split':
       return {
         policy: 'split',
         // Declared version order, not weight-map order: ranges on the hash line stay put when weights change.
         weights: versions.map((version) => ({ version, weight: routing.weights[version] ?? 0 })),
-        salt: routing.salt ?? `${pipeline}.${node}`,
+        control: routing.control ?? first,
+        outcome: routing.outcome,
+        alpha: routing.alpha ?? 0.05,
+        salt,
       };
+    case 'canary': {
+      const gates = routing.gates ?? {};
+      const firstFloat = outputs.find((o) => o.type.kind === 'scalar' && (o.type.name === 'Float' || o.type.name === 'Int'));
+      const drift = gates.drift === false ? undefined : (gates.drift ?? {});
+      const driftOutput = drift?.output ?? firstFloat?.name;
+      return {
+        policy: 'canary',
+        stable: routing.stable,
+        candidate: routing.candidate,
+        steps: (routing.steps ?? [5, 25, 50, 100]).map((step) => step / 100),
+        minSamples: routing.minSamples ?? 500,
+        minDurationMs: parseDuration(routing.minDuration ?? '1m'),
+        gates: {
+          errorRate: gates.errorRate === false ? undefined : { maxIncrease: gates.errorRate?.maxIncrease ?? 0.005, alpha: gates.errorRate?.alpha ?? 0.001 },
+          latency: gates.latency === false ? undefined : { maxP99Ratio: gates.latency?.maxP99Ratio ?? 1.5 },
+          drift: drift && driftOutput ? { output: driftOutput, alpha: drift.alpha ?? 0.001, minPsi: drift.minPsi ?? 0.05, minKs: drift.minKs ?? 0.1 } : undefined,
+          outcome: gates.outcome && { kind: gates.outcome.kind, better: gates.outcome.better, alpha: gates.outcome.alpha ?? 0.001, minSamples: gates.outcome.minSamples ?? 1000 },
+        },
+        salt,
+      };
+    }
+    case 'shadow':
+      return {
+        policy: 'shadow',
+        primary: routing.primary,
+        shadow: routing.shadow,
+        fraction: routing.fraction ?? 1,
+        tolerance: routing.tolerance ?? 0.01,
+        maxConcurrent: routing.maxConcurrent ?? 64,
+        timeoutMs: parseDuration(routing.timeout ?? '1s'),
+        salt,
+      };
+    case 'bandit':
+      return { policy: 'bandit', algorithm: routing.algorithm ?? 'thompson', reward: routing.reward, epsilon: routing.epsilon ?? 0.1, floor: routing.floor ?? 0.01 };
   }
+}
+
+/** `250ms`, `30s`, `10m`, `2h` → milliseconds (the shape check guarantees the form). */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!match) throw new Error(`Invariant violation: duration "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
 }
 
 /** sha256 of a canonical JSON rendering: the identity of a version that has no file. */

@@ -40,14 +40,15 @@ export function compileExpressionNode(context: CompileContext, id: string, node:
     versions.push({ name, sha256: contentHash({ kind: 'expression', expr: site.source }), description: version.description, program });
   });
   if (failed || !resultType) return undefined;
+  const outputs = [{ name: 'value', type: resultType, description: node.description }];
   return {
     id,
     kind: 'expression',
     description: node.description,
     ...reads.toDef(),
-    outputs: [{ name: 'value', type: resultType, description: node.description }],
+    outputs,
     versions,
-    routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name)),
+    routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name), outputs),
   };
 }
 

@@ -76,7 +76,7 @@ export function compileOnnxNode(context: CompileContext, id: string, node: OnnxN
     ...readsOf(versions.flatMap((version) => version.inputs.flatMap((input) => input.refs))),
     outputs,
     versions,
-    routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name)),
+    routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name), outputs),
   };
 }
 
