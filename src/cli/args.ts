@@ -52,3 +52,10 @@ export function pipelineLocations(values: readonly string[] | undefined): string
 }
 
 export const PIPELINES_OPTION = { pipelines: { type: 'string', short: 'p', multiple: true } } as const;
+
+/** The state store location: `--state`, else TESSERA_STATE, else .tessera/state.db; `memory` keeps nothing. */
+export function stateLocation(value: string | undefined): string {
+  return value ?? process.env.TESSERA_STATE ?? '.tessera/state.db';
+}
+
+export const STATE_OPTION = { state: { type: 'string' } } as const;

@@ -5,12 +5,14 @@ import { didYouMean } from '../errors/index.js';
 import { UsageError } from './args.js';
 import type { Command, CommandIO } from './command.js';
 import { graphCommand } from './graph.js';
+import { outcomesCommand } from './outcomes.js';
+import { rolloutCommand } from './rollout.js';
 import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
-const COMMANDS: readonly Command[] = [serveCommand, validateCommand, runCommand, schemaCommand, graphCommand];
+const COMMANDS: readonly Command[] = [serveCommand, validateCommand, runCommand, rolloutCommand, outcomesCommand, schemaCommand, graphCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

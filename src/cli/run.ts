@@ -1,13 +1,13 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { didYouMean } from '../errors/index.js';
-import { assertPipelines } from '../definition/load.js';
 import type { Value } from '../definition/types.js';
-import { collectOutputs, createEngine, outputNodes, type Engine } from '../execution/engine.js';
+import { collectOutputs, outputNodes, type Engine } from '../execution/engine.js';
+import { openEngine } from './state.js';
 import { coerceInput } from '../execution/input.js';
 import type { PipelineRun } from '../execution/run.js';
 import type { PipelinePlan } from '../plan/plan.js';
-import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, UsageError } from './args.js';
+import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, STATE_OPTION, stateLocation, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { csvField, fileSize, readRecords, type InputRecord } from './records.js';
 
@@ -28,6 +28,7 @@ counted; nothing is dropped silently. A progress bar is shown on a terminal.
   --passthrough A,B   copy these input columns (not pipeline inputs) to the output
   --line-keys         use the line number as the routing key when the file has none
   --rejects FILE      default: OUTPUT.rejects.jsonl (or FILE.rejects.jsonl when writing to stdout)
+  --state PATH        the state store that keeps decisions for later outcomes (default as for serve)
 Exit codes: 0 every row scored; ${EXIT_ROWS_FAILED} some rows rejected or failed; 1 pipeline problems; 2 usage.`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {
@@ -42,13 +43,16 @@ Exit codes: 0 every row scored; ${EXIT_ROWS_FAILED} some rows rejected or failed
       passthrough: { type: 'string' },
       'line-keys': { type: 'boolean', default: false },
       progress: { type: 'boolean' },
+      ...STATE_OPTION,
     });
     const file = positionals[0];
     if (!file || positionals.length > 1) throw new UsageError('Give exactly one input file.');
     const inputFormat = formatOf(values['input-format'], file, '--input-format');
     const outputFormat = values.format ? formatOf(values.format, '', '--format') : values.output ? formatOf(undefined, values.output, '--format') : inputFormat;
     const batchSize = integerOption('batch-size', values['batch-size'], 1000, 1, 100_000);
-    const engine = createEngine(await assertPipelines(pipelineLocations(values.pipelines)));
+    // Decisions go to the state store, so that outcomes for bulk-scored rows can be reported later.
+    const opened = await openEngine(pipelineLocations(values.pipelines), stateLocation(values.state), { timers: false });
+    const engine = opened.engine;
     try {
       if (!values.pipeline) {
         throw new UsageError(`--pipeline is required. Pipelines: ${[...engine.pipelines.keys()].join(', ')}.`);
@@ -75,7 +79,7 @@ Exit codes: 0 every row scored; ${EXIT_ROWS_FAILED} some rows rejected or failed
       );
       return summary.failed + summary.rejected > 0 ? EXIT_ROWS_FAILED : 0;
     } finally {
-      await engine.close();
+      await opened.close();
     }
   },
 };

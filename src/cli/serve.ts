@@ -4,7 +4,9 @@ import type { PipelineDefinition } from '../definition/types.js';
 import { createEngine, type Engine } from '../execution/engine.js';
 import { createServer } from '../server/server.js';
 import { watchFiles, type Watcher } from '../server/watch.js';
-import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations } from './args.js';
+import { RolloutManager } from '../routing/rollouts/index.js';
+import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, STATE_OPTION, stateLocation } from './args.js';
+import { openStore } from './state.js';
 import type { Command, CommandIO } from './command.js';
 
 /** How long a replaced engine keeps its sessions for requests still running on it. */
@@ -13,17 +15,21 @@ const DRAIN_MS = 30_000;
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve the pipelines over GraphQL; reload on change.',
-  usage: 'tessera serve [--pipelines PATH] [--port N] [--host HOST] [--no-watch] [--no-graphiql]',
+  usage: 'tessera serve [--pipelines PATH] [--state PATH|memory] [--port N] [--host HOST] [--no-watch] [--no-graphiql]',
   help: `Loads and checks the pipelines (nothing starts if any problem is found), then serves GraphQL at
 http://HOST:PORT/graphql, liveness at /health and readiness at /ready.
 With watching on (the default), an edit to a pipeline or model file is validated first: a valid
 edit is served from the next request on; an invalid one is logged and the previous pipelines keep serving.
-Environment: TESSERA_PIPELINES (comma-separated), TESSERA_PORT (default 4000), TESSERA_HOST (default 127.0.0.1).`,
+Rollout state, decisions and outcomes live in the state store (an SQLite file; \`memory\` keeps nothing).
+Mutations and subscriptions need the admin token from TESSERA_ADMIN_TOKEN (Authorization: Bearer <token>).
+Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tessera/state.db), TESSERA_PORT
+(default 4000), TESSERA_HOST (default 127.0.0.1), TESSERA_ADMIN_TOKEN.`,
   async run(args, io) {
     const { values } = parseCommandArgs(
       args,
       {
         ...PIPELINES_OPTION,
+        ...STATE_OPTION,
         port: { type: 'string' },
         host: { type: 'string' },
         watch: { type: 'boolean', default: true },
@@ -41,10 +47,16 @@ Environment: TESSERA_PIPELINES (comma-separated), TESSERA_PORT (default 4000), T
       return 1;
     }
     const logger = { info: io.stderr, warn: (m: string) => io.stderr(`warn: ${m}`), error: (m: string) => io.stderr(`error: ${m}`) };
-    const server = createServer({ engine: createEngine(loaded.pipelines), graphiql: values.graphiql, logger });
+    const state = stateLocation(values.state);
+    const store = openStore(state);
+    const rollouts = new RolloutManager({ store });
+    await rollouts.prepare(loaded.pipelines);
+    const adminToken = process.env.TESSERA_ADMIN_TOKEN || undefined;
+    const server = createServer({ engine: createEngine(loaded.pipelines, { rollouts }), graphiql: values.graphiql, logger, ...(adminToken ? { adminToken } : {}) });
     const url = await server.listen(port, host);
     io.stdout(`Tessera serving ${describe(loaded.pipelines)} at ${url.href}`);
-    const watcher = values.watch ? await watchPipelines(locations, loaded.pipelines, server, io) : undefined;
+    io.stderr(`State: ${state === 'memory' ? 'in memory (nothing is kept)' : state}. Admin operations: ${adminToken ? 'enabled' : 'disabled (set TESSERA_ADMIN_TOKEN)'}.`);
+    const watcher = values.watch ? await watchPipelines(locations, loaded.pipelines, server, rollouts, io) : undefined;
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
@@ -53,7 +65,9 @@ Environment: TESSERA_PIPELINES (comma-separated), TESSERA_PORT (default 4000), T
     io.stderr('Shutting down: finishing open requests.');
     watcher?.close();
     await server.close();
+    await rollouts.close();
     await server.engine.close();
+    await store.close();
     return 0;
   },
 };
@@ -71,6 +85,7 @@ async function watchPipelines(
   locations: readonly string[],
   initial: readonly PipelineDefinition[],
   server: ReturnType<typeof createServer>,
+  rollouts: RolloutManager,
   io: CommandIO,
 ): Promise<Watcher> {
   let watcher: Watcher | undefined;
@@ -88,7 +103,8 @@ async function watchPipelines(
       return;
     }
     const previous: Engine = server.engine;
-    server.replaceEngine(createEngine(result.pipelines));
+    await rollouts.prepare(result.pipelines);
+    server.replaceEngine(createEngine(result.pipelines, { rollouts }));
     setTimeout(() => void previous.close(), DRAIN_MS).unref();
     io.stderr(`Reloaded: serving ${describe(result.pipelines)}.`);
     await rewatch(result.pipelines);

@@ -9,7 +9,7 @@ export function typePrefix(name: string): string {
 }
 
 /** Query fields Tessera itself defines next to the pipelines' fields. */
-export const FIXED_QUERY_FIELDS: readonly string[] = ['pipelines', 'pipeline'];
+export const FIXED_QUERY_FIELDS: readonly string[] = ['pipelines', 'pipeline', 'rollouts', 'rollout'];
 
 /**
  * Types Tessera itself defines; generated names must avoid them. A test checks this list against
@@ -20,6 +20,8 @@ export const FIXED_TYPE_NAMES: readonly string[] = [
   'ReasonCode', 'Contribution', 'RoutingDecision',
   'Pipeline', 'PipelineInputField', 'PipelineNode', 'PipelineNodeOutput', 'PipelineEdge', 'PipelineOutput',
   'NodeKind', 'EdgeKind', 'NodeVersion', 'NodeRouting',
+  'Rollout', 'RolloutStatus', 'RolloutEvent', 'GateStatus', 'GateValue', 'VersionShare', 'Interval', 'ArmReadout', 'SrmCheck',
+  'ExperimentReadout', 'ShadowReport', 'OutcomeInput', 'OutcomeStatus', 'OutcomeResult', 'Attribution', 'VersionWeightInput',
 ];
 
 export const REQUEST_ID_FIELD = 'requestId';

@@ -26,6 +26,7 @@ import { isPromise } from '../execution/promiseOrValue.js';
 import type { PipelineRun } from '../execution/run.js';
 import type { PipelinePlan } from '../plan/plan.js';
 import { createAdminFields } from './introspection.js';
+import { createMutationFields, createRolloutQueryFields, createSubscriptionFields, rolloutType, type AdminContext } from './rollouts.js';
 import {
   batchFieldName,
   inputTypeName,
@@ -61,7 +62,7 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
     }
     return type;
   };
-  const queryFields: GraphQLFieldConfigMap<unknown, unknown> = {};
+  const queryFields: GraphQLFieldConfigMap<unknown, AdminContext> = {};
   for (const plan of [...engine.pipelines.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const inputType = buildInputType(plan, enumType);
     const resultType = buildResultType(plan, enumType);
@@ -97,7 +98,13 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
     };
   }
   Object.assign(queryFields, createAdminFields(engine));
-  return new GraphQLSchema({ query: new GraphQLObjectType({ name: 'Query', fields: queryFields }) });
+  const rolloutFields = createRolloutQueryFields(engine);
+  Object.assign(queryFields, rolloutFields);
+  return new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: queryFields }),
+    mutation: new GraphQLObjectType({ name: 'Mutation', fields: createMutationFields(engine, rolloutType(rolloutFields)) }),
+    subscription: new GraphQLObjectType({ name: 'Subscription', fields: createSubscriptionFields(engine) }),
+  });
 }
 
 function buildInputType(plan: PipelinePlan, enumType: (name: string, values: readonly string[]) => GraphQLEnumType): GraphQLInputObjectType {

@@ -1,8 +1,10 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Engine } from '../execution/engine.js';
+import type { AdminContext } from '../graphql/rollouts.js';
 import { buildSchema, type SchemaOptions } from '../graphql/schema.js';
 import { consoleLogger, type Logger } from './logger.js';
 
@@ -10,6 +12,11 @@ export interface ServerOptions extends SchemaOptions {
   readonly engine: Engine;
   /** Serve GraphiQL on GET /graphql. Default true. */
   readonly graphiql?: boolean;
+  /**
+   * The token that mutations and subscriptions need (`Authorization: Bearer <token>`). Without one,
+   * they are refused.
+   */
+  readonly adminToken?: string;
   readonly logger?: Logger;
 }
 
@@ -49,7 +56,12 @@ export function createServer(options: ServerOptions): TesseraServer {
         warn: (...args: unknown[]) => logger.warn(args.map(String).join(' ')),
         error: (...args: unknown[]) => logger.error(args.map(formatLogArg).join(' ')),
       },
-      plugins: [useReadinessCheck({ endpoint: '/ready', check: () => engine.pipelines.size > 0 })],
+      context: ({ request }: { request: Request }) => adminContext(request, options.adminToken),
+      plugins: [
+        useReadinessCheck({ endpoint: '/ready', check: () => engine.pipelines.size > 0 }),
+        // Decisions are durable before the answer leaves: an outcome for any answered request finds them.
+        { onResultProcess: () => engine.rollouts.flush() },
+      ],
     }) as unknown as Yoga;
     return { engine, schema, yoga };
   }
@@ -85,6 +97,16 @@ export function createServer(options: ServerOptions): TesseraServer {
       });
     },
   };
+}
+
+/** Whether a request carries the admin token (compared in constant time), and why not. */
+export function adminContext(request: Request, token: string | undefined): AdminContext {
+  if (!token) return { admin: false, adminRefusal: 'Admin operations are disabled: start the server with TESSERA_ADMIN_TOKEN set.' };
+  const header = request.headers.get('authorization') ?? '';
+  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  const expected = Buffer.from(token);
+  const admin = given.length === expected.length && timingSafeEqual(given, expected);
+  return admin ? { admin } : { admin, adminRefusal: header ? 'The admin token is wrong.' : 'This operation needs the admin token (Authorization: Bearer <token>).' };
 }
 
 function formatLogArg(arg: unknown): string {

@@ -264,7 +264,6 @@ export class RolloutManager {
 
   /** Queues the decisions of a finished request; written in the next flush. */
   logDecisions(record: DecisionRecord): void {
-    if (record.nodes.length === 0) return;
     this.#pending.push(record);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;

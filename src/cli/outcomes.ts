@@ -1,0 +1,76 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { adminRequest, serverUrl } from './client.js';
+import { integerOption, parseCommandArgs, UsageError } from './args.js';
+import type { Command } from './command.js';
+import { readRecords } from './records.js';
+import { EXIT_ROWS_FAILED } from './run.js';
+
+interface Result {
+  requestId: string;
+  status: string;
+  message: string | null;
+}
+
+export const outcomesCommand: Command = {
+  name: 'outcomes',
+  summary: 'Import outcomes from a JSONL file into a running server.',
+  usage: 'tessera outcomes FILE.jsonl [--url URL] [--batch-size N] [--rejects FILE]',
+  help: `Each line is {"requestId": "...", "value": 1, "node": "optional"}. Sent in batches through the
+reportOutcomes mutation (admin token from TESSERA_ADMIN_TOKEN). Idempotent: importing a file twice counts
+each outcome once. Lines that are not valid, or whose request is unknown or expired, are written to the
+rejects file (default FILE.rejects.jsonl) with their line number and reason.
+Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} some rejected.`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, { url: { type: 'string' }, 'batch-size': { type: 'string' }, rejects: { type: 'string' } });
+    const file = positionals[0];
+    if (!file || positionals.length > 1) throw new UsageError('Give exactly one JSONL file.');
+    const url = serverUrl(values.url);
+    const batchSize = integerOption('batch-size', values['batch-size'], 1000, 1, 10_000);
+    const rejectsPath = values.rejects ?? `${file}.rejects.jsonl`;
+    const counts = { accepted: 0, duplicate: 0, rejected: 0 };
+    let rejects: ReturnType<typeof createWriteStream> | undefined;
+    const reject = async (line: number, reason: string, raw: unknown) => {
+      counts.rejected++;
+      rejects ??= createWriteStream(rejectsPath);
+      if (!rejects.write(`${JSON.stringify({ line, error: reason, raw })}\n`)) await once(rejects, 'drain');
+    };
+    let batch: { line: number; outcome: { requestId: string; value: number; node?: string } }[] = [];
+    const send = async () => {
+      if (batch.length === 0) return;
+      const sent = batch;
+      batch = [];
+      const data = await adminRequest<{ reportOutcomes: Result[] }>(url, 'mutation ($o: [OutcomeInput!]!) { reportOutcomes(outcomes: $o) { requestId status message } }', { o: sent.map((s) => s.outcome) });
+      for (const [i, result] of data.reportOutcomes.entries()) {
+        if (result.status === 'ACCEPTED') counts.accepted++;
+        else if (result.status === 'DUPLICATE') counts.duplicate++;
+        else await reject((sent[i] as (typeof sent)[number]).line, `${result.status}: ${result.message}`, (sent[i] as (typeof sent)[number]).outcome);
+      }
+    };
+    for await (const record of readRecords(file, { format: 'jsonl' })) {
+      if (!record.ok) {
+        await reject(record.line, record.error, record.raw);
+        continue;
+      }
+      const { requestId, value, node, ...extra } = record.fields as Record<string, unknown>;
+      const problem =
+        typeof requestId !== 'string' || requestId === '' ? 'requestId must be a non-empty string' :
+        typeof value !== 'number' || !Number.isFinite(value) ? 'value must be a finite number' :
+        node !== undefined && typeof node !== 'string' ? 'node must be a string' :
+        Object.keys(extra).length > 0 ? `unknown field${Object.keys(extra).length > 1 ? 's' : ''} ${Object.keys(extra).join(', ')} (expected requestId, value, node)` : undefined;
+      if (problem) {
+        await reject(record.line, problem, record.raw);
+        continue;
+      }
+      batch.push({ line: record.line, outcome: { requestId: requestId as string, value: value as number, ...(typeof node === 'string' ? { node } : {}) } });
+      if (batch.length >= batchSize) await send();
+    }
+    await send();
+    if (rejects) {
+      rejects.end();
+      await once(rejects, 'finish');
+    }
+    io.stderr(`Outcomes: ${counts.accepted} accepted, ${counts.duplicate} already counted, ${counts.rejected} rejected${counts.rejected > 0 ? ` (see ${rejectsPath})` : ''}.`);
+    return counts.rejected > 0 ? EXIT_ROWS_FAILED : 0;
+  },
+};
