@@ -30,12 +30,13 @@ Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} s
     const rejectsPath = values.rejects ?? `${file}.rejects.jsonl`;
     const counts = { accepted: 0, duplicate: 0, rejected: 0 };
     let rejects: ReturnType<typeof createWriteStream> | undefined;
-    const reject = async (line: number, reason: string, raw: unknown) => {
+    const reject = async (line: number, reason: string, raw: string) => {
       counts.rejected++;
       rejects ??= createWriteStream(rejectsPath);
       if (!rejects.write(`${JSON.stringify({ line, error: reason, raw })}\n`)) await once(rejects, 'drain');
     };
-    let batch: { line: number; outcome: { requestId: string; value: number; node?: string } }[] = [];
+    // Each outcome keeps its line and raw text: a reject from the server is written like one found here.
+    let batch: { line: number; raw: string; outcome: { requestId: string; value: number; node?: string } }[] = [];
     const send = async () => {
       if (batch.length === 0) return;
       const sent = batch;
@@ -44,7 +45,10 @@ Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} s
       for (const [i, result] of data.reportOutcomes.entries()) {
         if (result.status === 'ACCEPTED') counts.accepted++;
         else if (result.status === 'DUPLICATE') counts.duplicate++;
-        else await reject((sent[i] as (typeof sent)[number]).line, `${result.status}: ${result.message}`, (sent[i] as (typeof sent)[number]).outcome);
+        else {
+          const { line, raw } = sent[i] as (typeof sent)[number];
+          await reject(line, `${result.status}: ${result.message}`, raw);
+        }
       }
     };
     for await (const record of readRecords(file, { format: 'jsonl' })) {
@@ -62,7 +66,7 @@ Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} s
         await reject(record.line, problem, record.raw);
         continue;
       }
-      batch.push({ line: record.line, outcome: { requestId: requestId as string, value: value as number, ...(typeof node === 'string' ? { node } : {}) } });
+      batch.push({ line: record.line, raw: record.raw, outcome: { requestId: requestId as string, value: value as number, ...(typeof node === 'string' ? { node } : {}) } });
       if (batch.length >= batchSize) await send();
     }
     await send();

@@ -69,14 +69,17 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
     const run = new PipelineRun(target, input, requestId);
     run.start(nodes);
     if (logged.has(target.name)) {
-      void run.settled().then(() =>
+      const log = () =>
         rollouts.logDecisions({
           requestId: run.requestId,
           pipeline: target.name,
           at: rollouts.clock.now(),
-          nodes: run.decisions.map((d) => ({ node: d.node, version: d.version, scope: d.scope })),
-        }),
-      );
+          // A RoutingDecision is a NodeDecision with more fields: no copy per request.
+          nodes: run.decisions,
+        });
+      // Pure pipelines finish inside start(): log at once, without a promise per request.
+      if (run.busy) void run.settled().then(log);
+      else log();
     }
     return run;
   };

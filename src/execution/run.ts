@@ -71,6 +71,11 @@ export class PipelineRun implements RowScope {
     return this.#values[index] as NodeOutputs;
   }
 
+  /** Whether nodes started so far are still running. */
+  get busy(): boolean {
+    return this.#inFlight > 0;
+  }
+
   /** Resolves once every node started so far has finished. */
   settled(): Promise<void> {
     return this.#inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));

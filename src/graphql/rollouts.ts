@@ -286,15 +286,22 @@ export function createSubscriptionFields(engine: Engine): GraphQLFieldConfigMap<
     rolloutEvents: {
       type: nonNull(RolloutEventType),
       args: { pipeline: { type: GraphQLString }, node: { type: GraphQLString } },
-      subscribe: async function* (_s: unknown, args: { pipeline?: string | null; node?: string | null }, context: AdminContext) {
+      // Checked before the stream exists (not inside a generator, which runs only when first read):
+      // the refusal is then a located error of this field, and no listener is ever attached.
+      subscribe: (_s: unknown, args: { pipeline?: string | null; node?: string | null }, context: AdminContext) => {
         requireAdmin(context);
-        for await (const [event] of on(engine.rollouts.events, 'event') as AsyncIterable<[RolloutEvent]>) {
-          if ((args.pipeline && event.pipeline !== args.pipeline) || (args.node && event.node !== args.node)) continue;
-          yield { rolloutEvents: event };
-        }
+        return rolloutEvents(engine, args);
       },
     },
   };
+}
+
+/** Every rollout change from now on, of one pipeline or node if given. */
+async function* rolloutEvents(engine: Engine, args: { pipeline?: string | null; node?: string | null }): AsyncGenerator<{ rolloutEvents: RolloutEvent }> {
+  for await (const [event] of on(engine.rollouts.events, 'event') as AsyncIterable<[RolloutEvent]>) {
+    if ((args.pipeline && event.pipeline !== args.pipeline) || (args.node && event.node !== args.node)) continue;
+    yield { rolloutEvents: event };
+  }
 }
 
 function rethrow(error: unknown): never {

@@ -45,7 +45,7 @@ export function createMemoryStore(): StateStore {
     async appendDecisions(records) {
       for (const record of records) {
         if (decisions.has(record.requestId)) continue;
-        decisions.set(record.requestId, record);
+        decisions.set(record.requestId, { ...record, nodes: record.nodes.map((d) => ({ node: d.node, version: d.version, scope: d.scope })) });
         for (const d of record.nodes) if (d.scope !== undefined) arm(record.pipeline, d.node, d.scope, d.version).assignments++;
       }
     },

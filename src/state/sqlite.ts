@@ -125,7 +125,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
 
   const appendDecisions = db.transaction((records: readonly DecisionRecord[]) => {
     for (const record of records) {
-      const inserted = statements.insertDecision.run(record.requestId, record.pipeline, record.at, JSON.stringify(record.nodes)).changes > 0;
+      const inserted = statements.insertDecision.run(record.requestId, record.pipeline, record.at, JSON.stringify(record.nodes.map((d) => ({ node: d.node, version: d.version, scope: d.scope })))).changes > 0;
       if (!inserted) continue;
       for (const decision of record.nodes) {
         if (decision.scope !== undefined) statements.countAssignment.run(record.pipeline, decision.node, decision.scope, decision.version);
