@@ -2,20 +2,16 @@ import {
   GraphQLBoolean,
   GraphQLEnumType,
   GraphQLFloat,
-  GraphQLList,
-  GraphQLNonNull,
   GraphQLObjectType,
   GraphQLString,
   type GraphQLFieldConfigMap,
-  type GraphQLNullableType,
 } from 'graphql';
+import { list, nonNull } from './wrappers.js';
 import { typeToString, type NodeDef } from '../definition/types.js';
 import type { Engine } from '../execution/engine.js';
 import type { PipelinePlan, PlannedNode } from '../plan/plan.js';
 import { batchFieldName } from './names.js';
 
-const nonNull = <T extends GraphQLNullableType>(type: T) => new GraphQLNonNull(type);
-const list = <T extends GraphQLNullableType>(type: T) => new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(type)));
 
 const NodeKindType = new GraphQLEnumType({
   name: 'NodeKind',

@@ -1,4 +1,7 @@
 import { on } from 'node:events';
+import type {
+  GraphQLList,
+  GraphQLNonNull} from 'graphql';
 import {
   GraphQLBoolean,
   GraphQLEnumType,
@@ -7,20 +10,16 @@ import {
   GraphQLID,
   GraphQLInputObjectType,
   GraphQLInt,
-  GraphQLList,
-  GraphQLNonNull,
   GraphQLObjectType,
   GraphQLString,
   type GraphQLFieldConfigMap,
-  type GraphQLNullableType,
 } from 'graphql';
+import { list, nonNull } from './wrappers.js';
 import { ErrorCode, TesseraError } from '../errors/index.js';
 import type { Engine } from '../execution/engine.js';
 import type { OutcomeReport, RolloutCommand, RolloutView } from '../routing/rollouts/index.js';
 import type { RolloutEvent } from '../state/index.js';
 
-const nonNull = <T extends GraphQLNullableType>(type: T) => new GraphQLNonNull(type);
-const list = <T extends GraphQLNullableType>(type: T) => new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(type)));
 
 /** What resolvers know of the caller. */
 export interface AdminContext {
