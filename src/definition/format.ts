@@ -209,6 +209,47 @@ const OnnxOutputSchema = Type.Union([
   ),
 ]);
 
+const Timeout = Type.Optional(
+  Type.String({ pattern: DURATION_PATTERN, description: 'How long the node may take; past it, the fallback answers (or the node fails with NODE_TIMEOUT).' }),
+);
+
+const FallbackSchema = Type.Optional(
+  Type.Object(
+    {
+      version: Type.Optional(Type.String({ description: 'Another version of the node to answer with.' })),
+      value: Type.Optional(
+        NamedRecord(Type.Union([Type.Number(), Type.String(), Type.Boolean()]), { description: 'Fixed outputs to answer with, one per node output.' }),
+      ),
+    },
+    {
+      additionalProperties: false,
+      description: 'What answers when the node fails or times out: another version, or fixed output values (exactly one of them).',
+    },
+  ),
+);
+
+export const SessionOptionsSchema = Type.Object(
+  {
+    intraOpThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'Threads inside one operator. Default 1.' })),
+    interOpThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'Threads across operators (parallel mode). Default 1.' })),
+    executionMode: Type.Optional(Type.Union([Type.Literal('sequential'), Type.Literal('parallel')], { description: 'Default sequential.' })),
+    graphOptimizationLevel: Type.Optional(
+      Type.Union([Type.Literal('disabled'), Type.Literal('basic'), Type.Literal('extended'), Type.Literal('all')], { description: 'Default all.' }),
+    ),
+  },
+  { additionalProperties: false, description: 'onnxruntime session options.' },
+);
+
+const BatchSchema = Type.Object(
+  {
+    maxSize: Type.Optional(Type.Integer({ minimum: 1, description: 'Most rows in one model run. Default 1024.' })),
+    maxWait: Type.Optional(
+      Type.String({ pattern: DURATION_PATTERN, description: 'Wait this long for more rows before a run. Default: no wait; rows that arrive together share a run.' }),
+    ),
+  },
+  { additionalProperties: false, description: 'How concurrent requests share model runs.' },
+);
+
 const OnnxVersionSchema = Type.Object(
   {
     model: Type.String({ description: 'Path of the .onnx file, relative to the pipeline file.' }),
@@ -216,6 +257,7 @@ const OnnxVersionSchema = Type.Object(
     sha256: Type.Optional(
       Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Expected sha256 of the model file; loading fails if it differs.' }),
     ),
+    session: Type.Optional(SessionOptionsSchema),
     description: Description,
   },
   { additionalProperties: false },
@@ -238,6 +280,11 @@ export const OnnxNodeSchema = Type.Object(
     }),
     versions: Versions(OnnxVersionSchema),
     routing: Type.Optional(RoutingSchema),
+    batch: Type.Optional(BatchSchema),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'Model runs in flight at once, per version. Default 1.' })),
+    session: Type.Optional(SessionOptionsSchema),
+    timeout: Timeout,
+    fallback: FallbackSchema,
   },
   { additionalProperties: false, description: 'An ONNX model run by onnxruntime.' },
 );
@@ -257,6 +304,7 @@ export const ExpressionNodeSchema = Type.Object(
     ),
     versions: Type.Optional(Versions(ExpressionVersionSchema)),
     routing: Type.Optional(RoutingSchema),
+    fallback: FallbackSchema,
   },
   { additionalProperties: false, description: 'A value computed by a CEL expression; output `value`.' },
 );
@@ -337,6 +385,7 @@ export const CombinerNodeSchema = Type.Object(
     reasons: Type.Optional(ReasonsSchema),
     versions: Type.Optional(Versions(CombinerVersionSchema)),
     routing: Type.Optional(RoutingSchema),
+    fallback: FallbackSchema,
   },
   {
     additionalProperties: false,
@@ -408,6 +457,7 @@ export type ComponentFile = Static<typeof ComponentSchema>;
 export type SwitchNodeFile = Static<typeof SwitchNodeSchema>;
 export type RoutingFile = Static<typeof RoutingSchema>;
 export type OutcomeSpec = Static<typeof OutcomeSpecSchema>;
+export type SessionOptionsFile = Static<typeof SessionOptionsSchema>;
 export type CombinerMethod = (typeof COMBINER_METHODS)[number];
 export type ComponentTransform = (typeof COMPONENT_TRANSFORMS)[number];
 

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { PipelineValidationError, sortProblems, unreachable, type PipelineProblem } from '../errors/index.js';
 import { PipelineFileSchema, SCALAR_TYPE_NAMES, type NodeFile, type PipelineFile } from './format.js';
 import { compileCombinerNode } from './kinds/combiner.js';
-import { resolveRef, type CompileContext } from './kinds/context.js';
+import { compileSession, resolveRef, type CompileContext } from './kinds/context.js';
 import { compileExpressionNode } from './kinds/expression.js';
-import { compileOnnxNode } from './kinds/onnx.js';
+import { compileOnnxNode, modelKey } from './kinds/onnx.js';
 import { compileSwitchNode } from './kinds/switch.js';
 import { ModelLoader, type ModelLoadResult } from './models.js';
 import { nodeDependencies } from './references.js';
@@ -125,7 +125,10 @@ async function compilePipeline(
   await Promise.all(
     Object.values(file.nodes).flatMap((node) =>
       node.kind === 'onnx'
-        ? Object.values(node.versions).map(async (version) => models.set(version.model, await loader.load(dir, version.model)))
+        ? Object.values(node.versions).map(async (version) => {
+            const session = compileSession(node.session, version.session);
+            models.set(modelKey(version.model, session), await loader.load(dir, version.model, session));
+          })
         : [],
     ),
   );

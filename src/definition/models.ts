@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createSession } from '../nodes/onnx/session.js';
 import { readOnnxModel } from '../nodes/onnx/signature.js';
-import type { ModelArtifact } from './types.js';
+import type { ModelArtifact, SessionOptionsDef } from './types.js';
 
 const GIT_LFS_POINTER = 'version https://git-lfs.github.com/spec/';
 
@@ -17,12 +17,13 @@ export class ModelLoader {
   readonly #loads = new Map<string, Promise<ModelLoadResult>>();
 
   /** Reads, hashes, decodes (rewriting ZipMap) and opens a session for the model at `modelPath`. */
-  load(pipelineDir: string, modelPath: string): Promise<ModelLoadResult> {
+  load(pipelineDir: string, modelPath: string, session: SessionOptionsDef): Promise<ModelLoadResult> {
     const absolutePath = path.resolve(pipelineDir, modelPath);
-    let pending = this.#loads.get(absolutePath);
+    const key = `${absolutePath}\u0000${JSON.stringify(session)}`;
+    let pending = this.#loads.get(key);
     if (!pending) {
-      pending = loadModel(modelPath, absolutePath);
-      this.#loads.set(absolutePath, pending);
+      pending = loadModel(modelPath, absolutePath, session);
+      this.#loads.set(key, pending);
     }
     return pending;
   }
@@ -34,7 +35,7 @@ export class ModelLoader {
   }
 }
 
-async function loadModel(modelPath: string, absolutePath: string): Promise<ModelLoadResult> {
+async function loadModel(modelPath: string, absolutePath: string, options: SessionOptionsDef): Promise<ModelLoadResult> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(absolutePath);
@@ -51,7 +52,7 @@ async function loadModel(modelPath: string, absolutePath: string): Promise<Model
   const read = readOnnxModel(bytes);
   if (!read.ok) return { ok: false, message: `Model file "${modelPath}" cannot be used: ${read.reason}.` };
   try {
-    const session = await createSession(read.bytes);
+    const session = await createSession(read.bytes, options);
     return {
       ok: true,
       artifact: { path: modelPath, absolutePath, sha256, signature: read.signature, rewrittenZipMap: read.rewrittenZipMap, session },

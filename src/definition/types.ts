@@ -148,6 +148,7 @@ export interface ModelArtifact {
 
 export interface OnnxVersionDef extends VersionBase {
   readonly model: ModelArtifact;
+  readonly session: SessionOptionsDef;
   readonly inputs: readonly OnnxInputBinding[];
   readonly outputs: readonly OnnxOutputBinding[];
 }
@@ -196,6 +197,24 @@ export interface SwitchVersionDef extends VersionBase {
   readonly default: string;
 }
 
+/** What happens when a node is slow or fails. */
+export interface ExecutionDef {
+  /** Past this, the node times out (NODE_TIMEOUT) and the fallback answers, if declared. */
+  readonly timeoutMs: number | undefined;
+  readonly fallback:
+    | { readonly kind: 'version'; readonly version: string }
+    | { readonly kind: 'value'; readonly outputs: Readonly<Record<string, Value>> }
+    | undefined;
+}
+
+/** onnxruntime session options of a model version, defaults filled in. */
+export interface SessionOptionsDef {
+  readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+  readonly executionMode: 'sequential' | 'parallel';
+  readonly graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
 interface NodeBase<K extends string, V extends VersionBase> {
   readonly id: string;
   readonly kind: K;
@@ -207,9 +226,15 @@ interface NodeBase<K extends string, V extends VersionBase> {
   readonly outputs: readonly OutputDef[];
   readonly versions: readonly V[];
   readonly routing: RoutingDef;
+  readonly execution: ExecutionDef;
 }
 
-export type OnnxNodeDef = NodeBase<'onnx', OnnxVersionDef>;
+export type OnnxNodeDef = NodeBase<'onnx', OnnxVersionDef> & {
+  /** Cross-request batching: most rows per run, and how long to wait for more (undefined: no wait). */
+  readonly batch: { readonly maxSize: number; readonly maxWaitMs: number | undefined };
+  /** Model runs in flight at once, per version. */
+  readonly concurrency: number;
+};
 export type ExpressionNodeDef = NodeBase<'expression', ExpressionVersionDef>;
 export type CombinerNodeDef = NodeBase<'combiner', CombinerVersionDef>;
 export type SwitchNodeDef = NodeBase<'switch', SwitchVersionDef> & {

@@ -121,7 +121,7 @@ export class PipelineRun implements RowScope {
     const policy = routing.policy;
     const assignment = policy.select(this.unitKey);
     const version = node.def.versions[assignment.version] as PlannedNode['def']['versions'][number];
-    this.decisions.push({ node: node.def.id, version: version.name, sha256: version.sha256, policy: policy.toString(), variant: assignment.variant, scope: assignment.scope });
+    const decision = this.decisions.push({ node: node.def.id, version: version.name, sha256: version.sha256, policy: policy.toString(), variant: assignment.variant, scope: assignment.scope }) - 1;
     // Only rollouts that analyse executions pay for timing them.
     const watched = routing.observes || assignment.shadow !== undefined;
     const started = watched ? this.#plan.clock.now() : 0;
@@ -130,29 +130,68 @@ export class PipelineRun implements RowScope {
       routing.observe(observation);
       if (assignment.shadow !== undefined && !failed) routing.shadow({ execute: (shadow) => node.executor.execute(shadow, this) }, observation);
     };
+    const fallback = node.def.execution.fallback ? (error: unknown) => this.#fallback(node, decision, error) : undefined;
     let result: PromiseOrValue<NodeOutputs>;
     try {
-      result = node.executor.execute(assignment.version, this);
+      result = this.#attempt(node, assignment.version);
     } catch (error) {
       if (watched) done(undefined, true);
-      return this.#fail(node, error, version.name);
+      if (!fallback) return this.#fail(node, error, version.name);
+      try {
+        result = fallback(error);
+      } catch (fallbackError) {
+        return this.#fail(node, fallbackError, this.decisions[decision]?.version);
+      }
     }
     if (!isPromise(result)) {
-      if (watched) done(result, false);
+      if (watched && !this.decisions[decision]?.variant.startsWith('fallback')) done(result, false);
       return this.#succeed(index, result);
     }
-    const pending = result.then(
-      (outputs) => {
-        if (watched) done(outputs, false);
-        this.#succeed(index, outputs);
-      },
-      (error: unknown) => {
-        if (watched) done(undefined, true);
-        this.#fail(node, error, version.name);
-      },
+    const primary = watched
+      ? result.then(
+          (outputs) => {
+            done(outputs, false);
+            return outputs;
+          },
+          (error: unknown) => {
+            done(undefined, true);
+            throw error;
+          },
+        )
+      : result;
+    const pending = (fallback ? primary.catch(fallback) : primary).then(
+      (outputs) => this.#succeed(index, outputs),
+      (error: unknown) => this.#fail(node, error, this.decisions[decision]?.version),
     );
     this.#track(index, pending);
     return pending;
+  }
+
+  /** One try of one version, bounded by the node's timeout when it answers later. */
+  #attempt(node: PlannedNode, version: number): PromiseOrValue<NodeOutputs> {
+    const result = node.executor.execute(version, this);
+    const timeoutMs = node.def.execution.timeoutMs;
+    if (timeoutMs === undefined || !isPromise(result)) return result;
+    const name = node.def.versions[version]?.name as string;
+    return withTimeout(result, timeoutMs, () => new TesseraError(ErrorCode.NodeTimeout, `Node "${node.def.id}" (version ${name}) took longer than ${timeoutMs} ms.`, { node: node.def.id, version: name, timeoutMs }));
+  }
+
+  /**
+   * The declared fallback answers for a node that failed or timed out; the decision says so, with
+   * the reason, so that every response still names what produced it.
+   */
+  #fallback(node: PlannedNode, decision: number, error: unknown): PromiseOrValue<NodeOutputs> {
+    const fallback = node.def.execution.fallback as NonNullable<PlannedNode['def']['execution']['fallback']>;
+    const original = this.decisions[decision] as RoutingDecision;
+    const reason = error instanceof TesseraError && error.code === ErrorCode.NodeTimeout ? 'timeout' : 'error';
+    if (fallback.kind === 'value') {
+      this.decisions[decision] = { ...original, variant: 'fallback', policy: `fallback(${reason}: value instead of ${original.version})` };
+      return fallback.outputs;
+    }
+    const index = node.def.versions.findIndex((v) => v.name === fallback.version);
+    const version = node.def.versions[index] as PlannedNode['def']['versions'][number];
+    this.decisions[decision] = { ...original, version: version.name, sha256: version.sha256, variant: 'fallback', policy: `fallback(${reason}: ${version.name} instead of ${original.version})` };
+    return this.#attempt(node, index);
   }
 
   #succeed(index: number, outputs: NodeOutputs): void {
@@ -172,6 +211,23 @@ export class PipelineRun implements RowScope {
       if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
     });
   }
+}
+
+/** `promise`, or a rejection with `timeout()` once `ms` have passed; the timer never outlives it. */
+function withTimeout<T>(promise: Promise<T>, ms: number, timeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(timeout()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**

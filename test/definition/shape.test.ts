@@ -75,8 +75,8 @@ describe('shape: the file against the published JSON Schema', () => {
           column: 1,
           message: 'Unknown key "inputs". Expected one of: $schema, name, description, routingKey, input, enums, nodes, outputs. Did you mean "input", "enums" or "outputs"?',
         },
-        { rule, path: 'nodes.half.exp', line: 8, column: 5, message: 'Unknown key "exp". Expected one of: kind, description, expr, type, versions, routing. Did you mean "expr"?' },
-        { rule, path: 'nodes.half.typ', line: 9, column: 5, message: 'Unknown key "typ". Expected one of: kind, description, expr, type, versions, routing. Did you mean "type"?' },
+        { rule, path: 'nodes.half.exp', line: 8, column: 5, message: 'Unknown key "exp". Expected one of: kind, description, expr, type, versions, routing, fallback. Did you mean "expr"?' },
+        { rule, path: 'nodes.half.typ', line: 9, column: 5, message: 'Unknown key "typ". Expected one of: kind, description, expr, type, versions, routing, fallback. Did you mean "type"?' },
         {
           rule,
           path: 'nodes.score.components.a.wieght',

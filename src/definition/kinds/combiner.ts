@@ -9,7 +9,7 @@ import {
   type OutputDef,
   type ScorecardDef,
 } from '../types.js';
-import { compileRouting, contentHash, describeType, isNumeric, readsOf, resolveRef, type CompileContext } from './context.js';
+import { compileExecution, compileRouting, contentHash, describeType, isNumeric, readsOf, resolveRef, type CompileContext } from './context.js';
 
 const DEFAULT_TOP_REASONS = 4;
 
@@ -79,6 +79,7 @@ export function compileCombinerNode(context: CompileContext, id: string, node: C
     outputs,
     versions,
     routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name), outputs),
+    execution: compileExecution(context, id, node, outputs, versions.map((v) => v.name)),
   };
 }
 

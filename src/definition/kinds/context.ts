@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { didYouMean } from '../../errors/index.js';
-import type { RoutingFile } from '../format.js';
+import type { RoutingFile, SessionOptionsFile } from '../format.js';
 import { parseRef } from '../references.js';
 import type { DocPath } from '../source.js';
 import type { ModelLoadResult } from '../models.js';
-import { typeToString, type OutputDef, type Ref, type RoutingDef, type ValueType } from '../types.js';
+import { typeToString, type ExecutionDef, type OutputDef, type Ref, type RoutingDef, type SessionOptionsDef, type ValueType } from '../types.js';
 
 /**
  * What a node kind's compiler sees: the types of the input and of every node compiled so far (the
@@ -154,6 +154,69 @@ export function parseDuration(text: string): number {
   if (!match) throw new Error(`Invariant violation: duration "${text}"`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
   return Number(match[1]) * unit;
+}
+
+/** Timeout and fallback of a node; the fallback must name a version or give every output, well typed. */
+export function compileExecution(
+  context: CompileContext,
+  id: string,
+  node: { readonly timeout?: string; readonly fallback?: { readonly version?: string; readonly value?: Readonly<Record<string, string | number | boolean>> } },
+  outputs: readonly OutputDef[],
+  versions: readonly string[],
+): ExecutionDef {
+  const timeoutMs = node.timeout === undefined ? undefined : parseDuration(node.timeout);
+  const fallback = node.fallback;
+  const path = ['nodes', id, 'fallback'];
+  if (!fallback) return { timeoutMs, fallback: undefined };
+  if ((fallback.version === undefined) === (fallback.value === undefined)) {
+    context.report('fallback', path, 'A fallback gives either "version" or "value", not both and not neither.');
+    return { timeoutMs, fallback: undefined };
+  }
+  if (fallback.version !== undefined) {
+    if (!versions.includes(fallback.version)) {
+      context.report('fallback', [...path, 'version'], `Node "${id}" has no version "${fallback.version}". Declared versions: ${versions.join(', ')}.${didYouMean(fallback.version, versions)}`);
+    }
+    return { timeoutMs, fallback: { kind: 'version', version: fallback.version } };
+  }
+  const value = fallback.value as Readonly<Record<string, string | number | boolean>>;
+  const names = outputs.map((o) => o.name);
+  for (const output of outputs) {
+    if (!(output.name in value)) context.report('fallback', [...path, 'value'], `The fallback value of node "${id}" needs output "${output.name}" (${typeToString(output.type)}).`);
+  }
+  for (const [name, given] of Object.entries(value)) {
+    const output = outputs.find((o) => o.name === name);
+    if (!output) {
+      context.report('fallback', [...path, 'value', name], `Node "${id}" has no output "${name}". Its outputs: ${names.join(', ')}.${didYouMean(name, names)}`, { key: true });
+    } else if (!fits(output.type, given)) {
+      context.report('fallback', [...path, 'value', name], `The fallback for output "${name}" must be ${typeToString(output.type)}; got ${JSON.stringify(given)}.`);
+    }
+  }
+  return { timeoutMs, fallback: { kind: 'value', outputs: value } };
+}
+
+function fits(type: ValueType, value: string | number | boolean): boolean {
+  if (type.kind === 'enum') return typeof value === 'string' && type.values.includes(value);
+  if (type.kind !== 'scalar') return false;
+  switch (type.name) {
+    case 'Float':
+      return typeof value === 'number';
+    case 'Int':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'Boolean':
+      return typeof value === 'boolean';
+    default:
+      return typeof value === 'string';
+  }
+}
+
+/** Session options of a version: its own, else the node's, else the defaults for this machine. */
+export function compileSession(node: SessionOptionsFile | undefined, version: SessionOptionsFile | undefined): SessionOptionsDef {
+  return {
+    intraOpThreads: version?.intraOpThreads ?? node?.intraOpThreads ?? 1,
+    interOpThreads: version?.interOpThreads ?? node?.interOpThreads ?? 1,
+    executionMode: version?.executionMode ?? node?.executionMode ?? 'sequential',
+    graphOptimizationLevel: version?.graphOptimizationLevel ?? node?.graphOptimizationLevel ?? 'all',
+  };
 }
 
 /** sha256 of a canonical JSON rendering: the identity of a version that has no file. */

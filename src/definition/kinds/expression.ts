@@ -4,7 +4,7 @@ import { celExpressions } from '../references.js';
 import { EXPRESSION_TYPE_NAMES, type ExpressionNodeFile, type SwitchNodeFile } from '../format.js';
 import type { DocPath } from '../source.js';
 import { typeToString, type CelProgram, type ExpressionNodeDef, type ExpressionVersionDef, type ValueType } from '../types.js';
-import { compileRouting, contentHash, Reads, type CompileContext } from './context.js';
+import { compileExecution, compileRouting, contentHash, Reads, type CompileContext } from './context.js';
 
 const RULE = 'expression';
 
@@ -49,6 +49,7 @@ export function compileExpressionNode(context: CompileContext, id: string, node:
     outputs,
     versions,
     routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name), outputs),
+    execution: compileExecution(context, id, node, outputs, versions.map((v) => v.name)),
   };
 }
 

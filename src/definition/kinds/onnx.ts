@@ -16,11 +16,17 @@ import {
   type OnnxVersionDef,
   type OutputDef,
   type Ref,
+  type SessionOptionsDef,
   type ValueType,
 } from '../types.js';
-import { compileRouting, describeType, readsOf, resolveRef, type CompileContext } from './context.js';
+import { compileExecution, compileRouting, compileSession, describeType, parseDuration, readsOf, resolveRef, type CompileContext } from './context.js';
 
 const RULE = 'onnx-signature';
+
+/** Models load once per file and session options. */
+export function modelKey(model: string, session: SessionOptionsDef): string {
+  return `${model}\u0000${JSON.stringify(session)}`;
+}
 const SUPPORTED: readonly OnnxElementType[] = ['float32', 'float64', 'int64', 'int32', 'string', 'bool'];
 
 /**
@@ -35,7 +41,8 @@ export function compileOnnxNode(context: CompileContext, id: string, node: OnnxN
   let failed = false;
   for (const [name, version] of Object.entries(node.versions)) {
     const versionPath = [...base, 'versions', name];
-    const loaded = context.models.get(version.model);
+    const session = compileSession(node.session, version.session);
+    const loaded = context.models.get(modelKey(version.model, session));
     if (!loaded) continue;
     if (!loaded.ok) {
       context.report('model-file', [...versionPath, 'model'], loaded.message);
@@ -66,7 +73,7 @@ export function compileOnnxNode(context: CompileContext, id: string, node: OnnxN
         }
       }
     }
-    versions.push({ name, sha256: artifact.sha256, description: version.description, model: artifact, inputs, outputs: bound.bindings });
+    versions.push({ name, sha256: artifact.sha256, description: version.description, model: artifact, session, inputs, outputs: bound.bindings });
   }
   if (failed || !outputs) return undefined;
   return {
@@ -77,6 +84,9 @@ export function compileOnnxNode(context: CompileContext, id: string, node: OnnxN
     outputs,
     versions,
     routing: compileRouting(context.pipeline, id, node.routing, versions.map((v) => v.name), outputs),
+    execution: compileExecution(context, id, node, outputs, versions.map((v) => v.name)),
+    batch: { maxSize: node.batch?.maxSize ?? 1024, maxWaitMs: node.batch?.maxWait === undefined ? undefined : parseDuration(node.batch.maxWait) },
+    concurrency: node.concurrency ?? 1,
   };
 }
 

@@ -45,5 +45,6 @@ export function compileSwitchNode(context: CompileContext, id: string, node: Swi
     outputs,
     versions: [{ name: 'v1', sha256: contentHash({ kind: 'switch', cases: node.cases, default: node.default }), description: undefined, cases, default: node.default }],
     routing: { policy: 'fixed', version: 'v1' },
+    execution: { timeoutMs: undefined, fallback: undefined },
   };
 }

@@ -13,7 +13,11 @@ type Row = readonly (readonly Value[])[];
 export function createOnnxExecutor(node: OnnxNodeDef, context: ExecutorContext): NodeExecutor {
   const versions = node.versions.map((version) => {
     const readers = version.inputs.map((input) => input.refs.map((ref) => context.reader(ref)));
-    const batcher = createBatcher<Row, NodeOutputs>((rows) => runModel(version, rows));
+    const batcher = createBatcher<Row, NodeOutputs>((rows) => runModel(version, rows), {
+      maxBatchSize: node.batch.maxSize,
+      concurrency: node.concurrency,
+      ...(node.batch.maxWaitMs !== undefined ? { maxWaitMs: node.batch.maxWaitMs } : {}),
+    });
     return { readers, batcher };
   });
   return {
