@@ -1,0 +1,213 @@
+/**
+ * `npm run bench`: Tessera side by side with the raw onnxruntime limit, a hand-written peer and the
+ * GraphQL floor, on this machine, the same models (the bundled example) and the same rows, with
+ * warm-up and repeats. Prints a Markdown table and writes JSON to bench/results/.
+ *
+ *   npm run bench                   # the comparison (a)-(f), about 5 minutes
+ *   npm run bench -- --repeats 5    # more repeats for tighter spreads
+ *   npm run bench -- --soak         # RSS over 5 minutes at concurrency 64 (separately)
+ *
+ * The load generator shares the two cores with the servers: compare ratios within one run, not
+ * absolute numbers across runs.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { APPLICANT_INPUT_FIELDS, generateApplicants, type ApplicantInput } from '../examples/credit-score/generate.js';
+import { assertPipelines } from '../src/definition/load.js';
+import { createEngine } from '../src/execution/engine.js';
+import { load, rssMb, startChild, type Child, type LoadResult } from './load.js';
+import { loadModels, scoreRows } from './models.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    repeats: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    soak: { type: 'boolean', default: false },
+    'soak-minutes': { type: 'string', default: '5' },
+  },
+});
+const repeats = Number(values.repeats);
+const seconds = Number(values.seconds);
+
+const ROWS = 100_000;
+const applicants = generateApplicants(ROWS, 20261128).map((a) => Object.fromEntries(APPLICANT_INPUT_FIELDS.map((f) => [f, a[f]])) as unknown as ApplicantInput);
+const QUERY = 'query Score($input: CreditScoreInput!) { creditScore(input: $input) { requestId score grade decision reasons { code } routing { node version sha256 } } }';
+const graphqlBodies = applicants.slice(0, 2000).map((input) => JSON.stringify({ query: QUERY, variables: { input } }));
+const peerBodies = applicants.slice(0, 2000).map((input) => JSON.stringify(input));
+const floorBodies = [JSON.stringify({ query: '{ hello }' })];
+
+interface Measure {
+  readonly name: string;
+  readonly unit: string;
+  readonly runs: number[];
+  readonly extra?: Record<string, number | null>;
+}
+const measures: Measure[] = [];
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function repeat(name: string, unit: string, once: () => Promise<number>, extra?: () => Record<string, number | null>): Promise<Measure> {
+  await once(); // warm-up
+  const runs: number[] = [];
+  for (let i = 0; i < repeats; i++) runs.push(await once());
+  const measure = { name, unit, runs, ...(extra ? { extra: extra() } : {}) };
+  measures.push(measure);
+  log(`${name}: ${median(runs).toFixed(1)} ${unit} (${runs.map((r) => r.toFixed(1)).join(', ')})`);
+  return measure;
+}
+
+async function loadRepeat(name: string, child: Child, bodies: readonly string[], connections: number): Promise<{ rps: Measure; p50: Measure; p99: Measure; last: LoadResult }> {
+  const results: LoadResult[] = [];
+  await load({ url: child.url, bodies, connections, seconds: 2 });
+  for (let i = 0; i < repeats; i++) results.push(await load({ url: child.url, bodies, connections, seconds, pid: child.process.pid as number }));
+  const errors = results.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
+  if (errors > 0) throw new Error(`${name}: ${errors} failed requests`);
+  const push = (suffix: string, unit: string, pick: (r: LoadResult) => number, extra?: Record<string, number | null>) => {
+    const measure = { name: `${name} ${suffix}`, unit, runs: results.map(pick), ...(extra ? { extra } : {}) };
+    measures.push(measure);
+    return measure;
+  };
+  const last = results[results.length - 1] as LoadResult;
+  const rps = push('throughput', 'req/s', (r) => r.requestsPerSecond, { cpuCores: median(results.map((r) => r.cpuCores ?? 0)), rssMb: last.rssMb });
+  const p50 = push('p50', 'ms', (r) => r.p50Ms);
+  const p99 = push('p99', 'ms', (r) => r.p99Ms);
+  log(`${name}: ${median(rps.runs).toFixed(0)} req/s, p50 ${median(p50.runs)} ms, p99 ${median(p99.runs)} ms, CPU ${rps.extra?.cpuCores?.toFixed(2)} cores, RSS ${last.rssMb?.toFixed(0)} MB`);
+  return { rps, p50, p99, last };
+}
+
+function startTessera(): Promise<Child> {
+  const state = path.join(mkdtempSync(path.join(tmpdir(), 'tessera-bench-')), 'state.db');
+  return startChild([path.join(root, 'dist/cli/main.js'), 'serve', '--pipelines', path.join(root, 'pipelines'), '--state', state, '--port', '0', '--no-watch', '--no-graphiql'], /at (http:\/\/\S+)/, (m) => m[1] as string);
+}
+
+const tsChild = (file: string) => startChild(['--import', 'tsx', path.join(root, 'bench', file)], /listening (\d+)/, (m) => `http://127.0.0.1:${m[1]}/graphql`);
+
+async function comparison(): Promise<void> {
+  // (a) raw limit: the sub-models in batches of 256, in this process.
+  const models = await loadModels();
+  const raw = await repeat('(a) raw onnxruntime, batches of 256', 'rows/s', async () => {
+    const started = performance.now();
+    for (let i = 0; i < 20_000; i += 256) await scoreRows(models, applicants.slice(i, i + 256));
+    return 20_000 / ((performance.now() - started) / 1000);
+  });
+
+  // (b) hand-written peer, (c) GraphQL floor, (d) Tessera online.
+  const peer = await tsChild('peer.ts');
+  const peer1 = await loadRepeat('(b) hand-written peer c=1', peer, peerBodies, 1);
+  const peer64 = await loadRepeat('(b) hand-written peer c=64', peer, peerBodies, 64);
+  await peer.stop();
+  const floor = await tsChild('floor.ts');
+  const floor64 = await loadRepeat('(c) GraphQL floor c=64', floor, floorBodies, 64);
+  await floor.stop();
+  const tessera = await startTessera();
+  const online: Record<number, Awaited<ReturnType<typeof loadRepeat>>> = {};
+  for (const c of [1, 16, 64, 256]) online[c] = await loadRepeat(`(d) Tessera online c=${c}`, tessera, graphqlBodies, c);
+
+  // (e) bulk: the batch field with 1,000 applicants per request.
+  const batchQuery = 'query Many($inputs: [CreditScoreInput!]!) { creditScoreBatch(inputs: $inputs) { requestId score grade decision } }';
+  const batches = Array.from({ length: 10 }, (_, i) => JSON.stringify({ query: batchQuery, variables: { inputs: applicants.slice(i * 1000, (i + 1) * 1000) } }));
+  const bulk = await repeat('(e) Tessera batch field, 1,000 per request', 'rows/s', async () => {
+    const started = performance.now();
+    for (const body of batches) {
+      const response = await fetch(tessera.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const json = (await response.json()) as { errors?: unknown[] };
+      if (json.errors) throw new Error(`batch field: ${JSON.stringify(json.errors).slice(0, 300)}`);
+    }
+    return 10_000 / ((performance.now() - started) / 1000);
+  });
+  await tessera.stop();
+
+  // (e) bulk: tessera run over 100,000 rows (a process of its own, start-up included).
+  const dir = mkdtempSync(path.join(tmpdir(), 'tessera-bench-'));
+  const csv = path.join(dir, 'applicants.csv');
+  writeFileSync(csv, `${APPLICANT_INPUT_FIELDS.join(',')}\n${applicants.map((a) => APPLICANT_INPUT_FIELDS.map((f) => a[f]).join(',')).join('\n')}\n`);
+  const cli = await repeat('(e) tessera run, 100,000 rows', 'rows/s', async () => {
+    const started = performance.now();
+    execFileSync(process.execPath, [path.join(root, 'dist/cli/main.js'), 'run', csv, '--pipelines', path.join(root, 'pipelines'), '--pipeline', 'creditScore', '--state', 'memory', '--output', path.join(dir, 'out.csv'), '--no-progress'], { stdio: 'ignore' });
+    return ROWS / ((performance.now() - started) / 1000);
+  });
+
+  // (f) in-process: the engine without HTTP, 256 requests in flight.
+  const engine = createEngine(await assertPipelines(path.join(root, 'pipelines')));
+  const inProcess = await repeat('(f) Tessera in-process, concurrency 256', 'rows/s', async () => {
+    let next = 0;
+    const started = performance.now();
+    const worker = async () => {
+      while (next < 50_000) {
+        const input = applicants[next++] as unknown as Record<string, unknown>;
+        const result = await engine.run('creditScore', input);
+        if (result.errors.length > 0) throw new Error(JSON.stringify(result.errors));
+      }
+    };
+    await Promise.all(Array.from({ length: 256 }, worker));
+    return 50_000 / ((performance.now() - started) / 1000);
+  });
+  await engine.close();
+
+  // The table.
+  const m = (x: Measure) => median(x.runs);
+  const spread = (x: Measure) => `${Math.min(...x.runs).toFixed(x.unit === 'ms' ? 2 : 0)}–${Math.max(...x.runs).toFixed(x.unit === 'ms' ? 2 : 0)}`;
+  const rows: string[] = [];
+  rows.push('| measurement | median | spread over runs | CPU (cores) | RSS (MB) |', '| --- | ---: | ---: | ---: | ---: |');
+  for (const x of measures) rows.push(`| ${x.name} | ${m(x).toFixed(x.unit === 'ms' ? 2 : 0)} ${x.unit} | ${spread(x)} | ${x.extra?.cpuCores?.toFixed(2) ?? ''} | ${x.extra?.rssMb?.toFixed(0) ?? ''} |`);
+  const targets = [
+    ['(f) in-process ≥ 0.8 × (a) raw', m(inProcess) / m(raw), 0.8],
+    ['(e) batch field ≥ 0.5 × (a) raw', m(bulk) / m(raw), 0.5],
+    ['(e) tessera run ≥ 0.5 × (a) raw', m(cli) / m(raw), 0.5],
+    ['(d) c=64 ≥ 1.5 × (b) c=64', m((online[64] as { rps: Measure }).rps) / m(peer64.rps), 1.5],
+    ['(d) c=64 ≥ 0.7 × (c) c=64', m((online[64] as { rps: Measure }).rps) / m(floor64.rps), 0.7],
+  ] as const;
+  const p50gap = m((online[1] as { p50: Measure }).p50) - m(peer1.p50);
+  rows.push('', '| target | measured | met |', '| --- | ---: | :---: |');
+  for (const [name, ratio, target] of targets) rows.push(`| ${name} | ${ratio.toFixed(2)} × | ${ratio >= target ? 'yes' : 'no'} |`);
+  rows.push(`| (d) c=1 p50 ≤ (b) c=1 p50 + 0.3 ms | ${p50gap >= 0 ? '+' : ''}${p50gap.toFixed(2)} ms | ${p50gap <= 0.3 ? 'yes' : 'no'} |`);
+  const table = rows.join('\n');
+  process.stdout.write(`\n${machine()}\n\n${table}\n`);
+  save('comparison', { machine: machine(), measures, targets: targets.map(([name, ratio, target]) => ({ name, ratio, target, met: ratio >= target })), p50gap });
+}
+
+async function soak(): Promise<void> {
+  const minutes = Number(values['soak-minutes']);
+  const tessera = await startTessera();
+  const pid = tessera.process.pid as number;
+  await load({ url: tessera.url, bodies: graphqlBodies, connections: 64, seconds: 30 });
+  const samples: { minute: number; rssMb: number | null; requestsPerSecond: number }[] = [];
+  const baseline = rssMb(pid);
+  for (let i = 0; i < minutes * 2; i++) {
+    const result = await load({ url: tessera.url, bodies: graphqlBodies, connections: 64, seconds: 30, pid });
+    samples.push({ minute: (i + 1) / 2, rssMb: result.rssMb, requestsPerSecond: result.requestsPerSecond });
+    log(`soak ${((i + 1) / 2).toFixed(1)} min: RSS ${result.rssMb?.toFixed(1)} MB, ${result.requestsPerSecond.toFixed(0)} req/s`);
+  }
+  await tessera.stop();
+  const final = samples[samples.length - 1]?.rssMb ?? null;
+  const growth = baseline && final ? (final - baseline) / baseline : null;
+  const table = [
+    '| minute | RSS (MB) | req/s |',
+    '| ---: | ---: | ---: |',
+    `| 0 (after 30 s warm-up) | ${baseline?.toFixed(1)} | |`,
+    ...samples.map((s) => `| ${s.minute} | ${s.rssMb?.toFixed(1)} | ${s.requestsPerSecond.toFixed(0)} |`),
+    '',
+    `RSS growth after warm-up: ${growth === null ? 'n/a' : `${(100 * growth).toFixed(1)}%`} (target < 10%): ${growth !== null && growth < 0.1 ? 'met' : 'not met'}`,
+  ].join('\n');
+  process.stdout.write(`\n${machine()}\n\n${table}\n`);
+  save('soak', { machine: machine(), baseline, samples, growth });
+}
+
+function machine(): string {
+  return `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; repeats ${repeats} × ${seconds} s`;
+}
+
+function save(kind: string, data: unknown): void {
+  const dir = path.join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  log(`Wrote ${path.relative(root, file)}`);
+}
+
+await (values.soak ? soak() : comparison());
