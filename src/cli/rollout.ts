@@ -59,9 +59,10 @@ shadow or best arm); set-split takes --weights.`,
     if (action === 'set-split') {
       if (!values.weights) throw new UsageError('set-split needs --weights, e.g. --weights v1=90,v2=10.');
       const weights = values.weights.split(',').map((pair) => {
-        const [version, weight] = pair.split('=');
-        if (!version || weight === undefined || !Number.isFinite(Number(weight))) throw new UsageError(`--weights takes version=number pairs; got "${pair}".`);
-        return { version: version.trim(), weight: Number(weight) };
+        // A number must be there: Number('') is 0, and `v1=` must not quietly mean v1=0.
+        const match = /^\s*([^=\s]+)\s*=\s*([^=\s]+)\s*$/.exec(pair);
+        if (!match || !Number.isFinite(Number(match[2]))) throw new UsageError(`--weights takes version=number pairs; got "${pair}".`);
+        return { version: match[1] as string, weight: Number(match[2]) };
       });
       view = (await adminRequest<{ setSplit: View }>(url, `mutation ($p: String!, $n: String!, $w: [VersionWeightInput!]!, $r: String) { setSplit(pipeline: $p, node: $n, weights: $w, reason: $r) { ${VIEW} } }`, { ...common, w: weights })).setSplit;
     } else {

@@ -5,7 +5,6 @@ import { planPipeline, type PipelinePlan, type PlannedOutput } from '../plan/pla
 import { RolloutManager, type OutcomeReport } from '../routing/rollouts/index.js';
 import type { OutcomeInput } from '../state/index.js';
 import { coerceInput, type InputProblem } from './input.js';
-import { isPromise } from './promiseOrValue.js';
 import { PipelineRun, type RoutingDecision } from './run.js';
 
 /** The answer to one request outside GraphQL: output values, per-output errors, versions used. */
@@ -74,8 +73,9 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
           requestId: run.requestId,
           pipeline: target.name,
           at: rollouts.clock.now(),
-          // A RoutingDecision is a NodeDecision with more fields: no copy per request.
-          nodes: run.decisions,
+          // Only the nodes that learn from outcomes: that is what attribution needs, and it keeps
+          // the log small (a RoutingDecision is a NodeDecision with more fields: no copies).
+          nodes: run.decisions.filter(learns),
         });
       // Pure pipelines finish inside start(): log at once, without a promise per request.
       if (run.busy) void run.settled().then(log);
@@ -102,6 +102,8 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
   };
 }
 
+const learns = (decision: RoutingDecision) => decision.scope !== undefined;
+
 /** Policies whose nodes learn from outcomes. */
 const LEARNING = new Set(['split', 'canary', 'bandit']);
 
@@ -111,9 +113,13 @@ function defaultRollouts(definitions: readonly PipelineDefinition[]): RolloutMan
   return rollouts;
 }
 
-/** The nodes to start for a set of outputs. */
+const nodesOfOutputs = new WeakMap<readonly PlannedOutput[], number[]>();
+
+/** The nodes to start for a set of outputs (computed once per list). */
 export function outputNodes(outputs: readonly PlannedOutput[]): number[] {
-  return [...new Set(outputs.flatMap((o) => (o.node >= 0 ? [o.node] : [])))];
+  let nodes = nodesOfOutputs.get(outputs);
+  if (!nodes) nodesOfOutputs.set(outputs, (nodes = [...new Set(outputs.flatMap((o) => (o.node >= 0 ? [o.node] : [])))]));
+  return nodes;
 }
 
 /**
@@ -121,22 +127,19 @@ export function outputNodes(outputs: readonly PlannedOutput[]): number[] {
  * failed. Resolves once everything the run started has finished.
  */
 export async function collectOutputs(run: PipelineRun, outputs: readonly PlannedOutput[]): Promise<Pick<RunResult, 'errors'> & { values: Record<string, Value | null> }> {
+  // Every node an output needs was started with the run: wait once, then read.
+  if (run.busy) await run.settled();
   const values: Record<string, Value | null> = {};
   const errors: { output: string; code: string; message: string }[] = [];
   for (const output of outputs) {
-    try {
-      if (output.node >= 0) {
-        const ready = run.demand(output.node);
-        if (isPromise(ready)) await ready;
-      }
-      values[output.name] = output.read(run);
-    } catch (error) {
-      const tessera = error instanceof TesseraError ? error : new TesseraError(ErrorCode.NodeFailed, String(error));
+    const failure = output.node >= 0 ? run.error(output.node) : undefined;
+    if (failure) {
       values[output.name] = null;
-      errors.push({ output: output.name, code: tessera.code, message: tessera.message });
+      errors.push({ output: output.name, code: failure.code, message: failure.message });
+    } else {
+      values[output.name] = output.read(run);
     }
   }
-  await run.settled();
   return { values, errors };
 }
 

@@ -22,10 +22,10 @@ export type InputResult =
 export function coerceInput(fields: readonly InputFieldDef[], raw: Readonly<Record<string, unknown>>, mode: 'json' | 'text' = 'json'): InputResult {
   const problems: InputProblem[] = [];
   const value: Record<string, Value> = {};
-  const names = fields.map((f) => f.name);
-  for (const key of Object.keys(raw)) {
-    if (!names.includes(key)) {
-      problems.push({ field: key, rule: 'unknown', message: `Unknown input field "${key}".${didYouMean(key, names)}`, received: raw[key] });
+  const names = namesOf(fields);
+  for (const key in raw) {
+    if (!names.has(key)) {
+      problems.push({ field: key, rule: 'unknown', message: `Unknown input field "${key}".${didYouMean(key, [...names])}`, received: raw[key] });
     }
   }
   for (const field of fields) {
@@ -48,11 +48,20 @@ export function coerceInput(fields: readonly InputFieldDef[], raw: Readonly<Reco
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
 }
 
+const fieldNames = new WeakMap<readonly InputFieldDef[], ReadonlySet<string>>();
+
+function namesOf(fields: readonly InputFieldDef[]): ReadonlySet<string> {
+  let names = fieldNames.get(fields);
+  if (!names) fieldNames.set(fields, (names = new Set(fields.map((f) => f.name))));
+  return names;
+}
+
+function wrongType(field: InputFieldDef, given: unknown, expected: string): { problem: InputProblem } {
+  return { problem: { field: field.name, rule: 'type', message: `Input field "${field.name}" must be ${expected}; got ${JSON.stringify(given)}.`, received: given } };
+}
+
 function coerceValue(field: InputFieldDef, given: unknown, mode: 'json' | 'text'): { value: Value } | { problem: InputProblem } {
   const type = field.type;
-  const wrong = (expected: string): { problem: InputProblem } => ({
-    problem: { field: field.name, rule: 'type', message: `Input field "${field.name}" must be ${expected}; got ${JSON.stringify(given)}.`, received: given },
-  });
   if (type.kind === 'enum') {
     if (typeof given === 'string' && type.values.includes(given)) return { value: given };
     return {
@@ -64,27 +73,27 @@ function coerceValue(field: InputFieldDef, given: unknown, mode: 'json' | 'text'
       },
     };
   }
-  if (type.kind !== 'scalar') return wrong('a scalar');
+  if (type.kind !== 'scalar') return wrongType(field, given, 'a scalar');
   const text = mode === 'text' && typeof given === 'string' ? given.trim() : undefined;
   switch (type.name) {
     case 'Float': {
       const number = text !== undefined ? (text === '' ? Number.NaN : Number(text)) : given;
-      return typeof number === 'number' && Number.isFinite(number) ? { value: number } : wrong('a finite number (Float)');
+      return typeof number === 'number' && Number.isFinite(number) ? { value: number } : wrongType(field, given, 'a finite number (Float)');
     }
     case 'Int': {
       const number = text !== undefined ? (/^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN) : given;
-      return typeof number === 'number' && Number.isInteger(number) && Math.abs(number) <= 2147483647 ? { value: number } : wrong('a 32-bit integer (Int)');
+      return typeof number === 'number' && Number.isInteger(number) && Math.abs(number) <= 2147483647 ? { value: number } : wrongType(field, given, 'a 32-bit integer (Int)');
     }
     case 'Boolean': {
       if (typeof given === 'boolean') return { value: given };
       if (text !== undefined && /^(true|false|1|0)$/i.test(text)) return { value: /^(true|1)$/i.test(text) };
-      return wrong('true or false (Boolean)');
+      return wrongType(field, given, 'true or false (Boolean)');
     }
     case 'ID':
       if (typeof given === 'number' && Number.isInteger(given)) return { value: String(given) };
-      return typeof given === 'string' ? { value: given } : wrong('a string or integer (ID)');
+      return typeof given === 'string' ? { value: given } : wrongType(field, given, 'a string or integer (ID)');
     case 'String':
-      return typeof given === 'string' ? { value: given } : wrong('a string');
+      return typeof given === 'string' ? { value: given } : wrongType(field, given, 'a string');
   }
 }
 

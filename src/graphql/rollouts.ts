@@ -27,6 +27,8 @@ export interface AdminContext {
   readonly admin?: boolean;
   /** Why admin operations are refused when they are (no token configured, or a wrong one). */
   readonly adminRefusal?: string;
+  /** Aborted when the server shuts down: subscriptions then complete, so that open streams end. */
+  readonly shutdown?: AbortSignal;
 }
 
 /** Refuses a mutation or subscription without the admin token; nothing changes. */
@@ -234,7 +236,12 @@ export function createMutationFields(engine: Engine, rolloutType: GraphQLObjectT
     resolve: async (_s: unknown, args: Record<string, unknown>, context: AdminContext) => {
       requireAdmin(context);
       const reason = typeof args.reason === 'string' ? args.reason : undefined;
-      return engine.rollouts.command(args.pipeline as string, args.node as string, command(args), reason ? { reason } : {}).catch(rethrow);
+      try {
+        // Inside the try: building the command checks arguments too (see `weightsByVersion`).
+        return await engine.rollouts.command(args.pipeline as string, args.node as string, command(args), reason ? { reason } : {});
+      } catch (error) {
+        return rethrow(error);
+      }
     },
   });
   return {
@@ -246,7 +253,7 @@ export function createMutationFields(engine: Engine, rolloutType: GraphQLObjectT
     resume: control('Resumes a paused rollout.', () => ({ kind: 'resume' })),
     setSplit: control(
       'Sets the weights of a split; a new experiment scope begins.',
-      (a) => ({ kind: 'setSplit', weights: Object.fromEntries((a.weights as { version: string; weight: number }[]).map((w) => [w.version, w.weight])) }),
+      (a) => ({ kind: 'setSplit', weights: weightsByVersion(a.weights as { version: string; weight: number }[]) }),
       { weights: { type: list(VersionWeightInputType) } },
     ),
     reportOutcome: {
@@ -289,18 +296,39 @@ export function createSubscriptionFields(engine: Engine): GraphQLFieldConfigMap<
       // the refusal is then a located error of this field, and no listener is ever attached.
       subscribe: (_s: unknown, args: { pipeline?: string | null; node?: string | null }, context: AdminContext) => {
         requireAdmin(context);
-        return rolloutEvents(engine, args);
+        return rolloutEvents(engine, args, context.shutdown);
       },
     },
   };
 }
 
-/** Every rollout change from now on, of one pipeline or node if given. */
-async function* rolloutEvents(engine: Engine, args: { pipeline?: string | null; node?: string | null }): AsyncGenerator<{ rolloutEvents: RolloutEvent }> {
-  for await (const [event] of on(engine.rollouts.events, 'event') as AsyncIterable<[RolloutEvent]>) {
-    if ((args.pipeline && event.pipeline !== args.pipeline) || (args.node && event.node !== args.node)) continue;
-    yield { rolloutEvents: event };
+/** Every rollout change from now on, of one pipeline or node if given, until `shutdown`. */
+async function* rolloutEvents(
+  engine: Engine,
+  args: { pipeline?: string | null; node?: string | null },
+  shutdown: AbortSignal | undefined,
+): AsyncGenerator<{ rolloutEvents: RolloutEvent }> {
+  try {
+    for await (const [event] of on(engine.rollouts.events, 'event', shutdown ? { signal: shutdown } : {}) as AsyncIterable<[RolloutEvent]>) {
+      if ((args.pipeline && event.pipeline !== args.pipeline) || (args.node && event.node !== args.node)) continue;
+      yield { rolloutEvents: event };
+    }
+  } catch (error) {
+    // A shutdown completes the stream; anything else is an error of the stream.
+    if (!shutdown?.aborted) throw error;
   }
+}
+
+/** The weights of `setSplit` by version. A version given twice is refused rather than settled by order. */
+function weightsByVersion(weights: readonly { version: string; weight: number }[]): Record<string, number> {
+  const byVersion = new Map<string, number>();
+  for (const { version, weight } of weights) {
+    if (byVersion.has(version)) {
+      throw new TesseraError(ErrorCode.BadUserInput, `The weights name version "${version}" more than once; give each version one weight.`, { field: 'weights', rule: 'duplicate' });
+    }
+    byVersion.set(version, weight);
+  }
+  return Object.fromEntries(byVersion);
 }
 
 function rethrow(error: unknown): never {

@@ -41,6 +41,9 @@ type Yoga = YogaServerInstance<Record<string, unknown>, Record<string, unknown>>
 /** Creates the GraphQL server over an engine (see `createEngine`). */
 export function createServer(options: ServerOptions): TesseraServer {
   const logger = options.logger ?? consoleLogger;
+  // Subscriptions never end on their own; closing ends them, or their connections would keep
+  // `close()` (and so a SIGTERM'd `tessera serve`) waiting forever.
+  const shutdown = new AbortController();
   let current = serve(options.engine);
   function serve(engine: Engine): { engine: Engine; schema: GraphQLSchema; yoga: Yoga } {
     const schema = buildSchema(engine, options);
@@ -56,7 +59,7 @@ export function createServer(options: ServerOptions): TesseraServer {
         warn: (...args: unknown[]) => logger.warn(args.map(String).join(' ')),
         error: (...args: unknown[]) => logger.error(args.map(formatLogArg).join(' ')),
       },
-      context: ({ request }: { request: Request }) => adminContext(request, options.adminToken),
+      context: ({ request }: { request: Request }): AdminContext => ({ ...adminContext(request, options.adminToken), shutdown: shutdown.signal }),
       plugins: [
         useReadinessCheck({ endpoint: '/ready', check: () => engine.pipelines.size > 0 }),
         // Decisions are durable before the answer leaves: an outcome for any answered request finds them.
@@ -66,6 +69,11 @@ export function createServer(options: ServerOptions): TesseraServer {
     return { engine, schema, yoga };
   }
   const http = createHttpServer((request: IncomingMessage, response: ServerResponse) => {
+    // A response that ends while closing (a subscription that shutdown completed) leaves an idle
+    // keep-alive connection that `close()` already passed over: close it too.
+    response.once('finish', () => {
+      if (shutdown.signal.aborted) setImmediate(() => http.closeIdleConnections());
+    });
     void current.yoga(request, response);
   });
   return {
@@ -93,6 +101,7 @@ export function createServer(options: ServerOptions): TesseraServer {
     close() {
       return new Promise((resolve, reject) => {
         http.close((error) => (error ? reject(error) : resolve()));
+        shutdown.abort();
         http.closeIdleConnections();
       });
     },
@@ -103,7 +112,8 @@ export function createServer(options: ServerOptions): TesseraServer {
 export function adminContext(request: Request, token: string | undefined): AdminContext {
   if (!token) return { admin: false, adminRefusal: 'Admin operations are disabled: start the server with TESSERA_ADMIN_TOKEN set.' };
   const header = request.headers.get('authorization') ?? '';
-  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer <token>` is as good as `Bearer <token>`.
+  const given = Buffer.from(/^bearer +(.*)$/i.exec(header)?.[1] ?? '');
   const expected = Buffer.from(token);
   const admin = given.length === expected.length && timingSafeEqual(given, expected);
   return admin ? { admin } : { admin, adminRefusal: header ? 'The admin token is wrong.' : 'This operation needs the admin token (Authorization: Bearer <token>).' };

@@ -7,7 +7,19 @@ type MutableArm = { assignments: number; outcomes: { count: number; sum: number;
 export function createMemoryStore(): StateStore {
   const rollouts = new Map<string, RolloutRecord>();
   const events: RolloutEvent[] = [];
-  const decisions = new Map<string, DecisionRecord>();
+  // Decisions are most of what a busy in-memory store holds: one compact string per request
+  // (node, version, scope separated by control characters) instead of an object per node.
+  const decisions = new Map<string, { pipeline: string; at: number; nodes: string }>();
+  const pack = (record: DecisionRecord) => record.nodes.map((d) => `${d.node}\u0001${d.version}\u0001${d.scope ?? ''}`).join('\u0002');
+  const unpack = (requestId: string, stored: { pipeline: string; at: number; nodes: string }): DecisionRecord => ({
+    requestId,
+    pipeline: stored.pipeline,
+    at: stored.at,
+    nodes: stored.nodes === '' ? [] : stored.nodes.split('\u0002').map((entry) => {
+      const [node, version, scope] = entry.split('\u0001') as [string, string, string];
+      return { node, version, scope: scope === '' ? undefined : scope };
+    }),
+  });
   const outcomes = new Set<string>();
   const arms = new Map<string, MutableArm>();
   const keyOf = (key: NodeKey) => `${key.pipeline}\u0000${key.node}`;
@@ -45,16 +57,17 @@ export function createMemoryStore(): StateStore {
     async appendDecisions(records) {
       for (const record of records) {
         if (decisions.has(record.requestId)) continue;
-        decisions.set(record.requestId, { ...record, nodes: record.nodes.map((d) => ({ node: d.node, version: d.version, scope: d.scope })) });
+        decisions.set(record.requestId, { pipeline: record.pipeline, at: record.at, nodes: pack(record) });
         for (const d of record.nodes) if (d.scope !== undefined) arm(record.pipeline, d.node, d.scope, d.version).assignments++;
       }
     },
     async decision(requestId) {
-      return decisions.get(requestId);
+      const stored = decisions.get(requestId);
+      return stored && unpack(requestId, stored);
     },
     async recordOutcomes(inputs) {
       return inputs.map((outcome) =>
-        attribute(outcome, decisions.get(outcome.requestId), (target, node) => {
+        attribute(outcome, decisions.has(outcome.requestId) ? unpack(outcome.requestId, decisions.get(outcome.requestId) as { pipeline: string; at: number; nodes: string }) : undefined, (target, node) => {
           const key = `${outcome.requestId}\u0000${node}`;
           if (outcomes.has(key)) return false;
           outcomes.add(key);

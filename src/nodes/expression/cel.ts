@@ -70,12 +70,12 @@ export type CelCompileResult = { readonly ok: true; readonly program: CelProgram
  */
 export function compileCel(source: string, scope: CelScope): CelCompileResult {
   const env = celEnvironment();
-  const converters: [string, (record: Readonly<Record<string, Value>>) => Record<string, unknown>][] = [];
+  const converters: [string, (record: Readonly<Record<string, Value>>) => unknown][] = [];
   for (const [name, fields] of scope) {
-    const schema: Record<string, string> = {};
-    for (const [field, type] of fields) schema[field] = celTypeName(type);
-    env.registerVariable({ name, schema });
-    converters.push([name, recordConverter(fields)]);
+    const record = recordType(fields);
+    env.registerType(record.typeName, { ctor: record.ctor, fields: record.schema });
+    env.registerVariable(name, record.typeName);
+    converters.push([name, record.convert]);
   }
   let checked: { valid: boolean; type?: unknown; error?: unknown };
   try {
@@ -138,17 +138,52 @@ function valueTypeOfCel(celType: string): ValueType | undefined {
   return of && of.kind === 'scalar' ? { kind: 'list', of } : undefined;
 }
 
-function recordConverter(fields: ReadonlyMap<string, ValueType>): (record: Readonly<Record<string, Value>>) => Record<string, unknown> {
+/** A CEL message type for records of some fields, with its class and converter. */
+interface RecordType {
+  readonly typeName: string;
+  readonly schema: Readonly<Record<string, string>>;
+  readonly ctor: new () => Record<string, unknown>;
+  convert(record: Readonly<Record<string, Value>>): unknown;
+}
+
+const recordTypes = new Map<string, RecordType>();
+
+/**
+ * The CEL type of a record (the input, or a node's outputs). Values are passed as instances of a
+ * class that CEL reads field by field: no per-evaluation conversion into maps. CEL's `int` is a
+ * BigInt where Tessera's Int is a number, so a record is converted once (the instance is
+ * remembered per record) and the expressions of one request that read the same input or node
+ * share it. Types are shared by every expression with the same fields.
+ */
+function recordType(fields: ReadonlyMap<string, ValueType>): RecordType {
+  const schema: Record<string, string> = {};
+  for (const [field, type] of fields) schema[field] = celTypeName(type);
+  const signature = JSON.stringify(schema);
+  const known = recordTypes.get(signature);
+  if (known) return known;
   const ints = [...fields].filter(([, type]) => type.kind === 'scalar' && type.name === 'Int').map(([name]) => name);
-  if (ints.length === 0) return (record) => record as Record<string, unknown>;
-  return (record) => {
-    const copy: Record<string, unknown> = { ...record };
-    for (const name of ints) {
-      const value = record[name];
-      if (typeof value === 'number') copy[name] = BigInt(value);
-    }
-    return copy;
+  const names = [...fields.keys()];
+  const ctor = class TesseraRecord {} as unknown as new () => Record<string, unknown>;
+  const instances = new WeakMap<object, Record<string, unknown>>();
+  const created: RecordType = {
+    typeName: `TesseraRecord${recordTypes.size}`,
+    schema,
+    ctor,
+    convert(record) {
+      let instance = instances.get(record);
+      if (instance) return instance;
+      instance = new ctor();
+      for (const name of names) instance[name] = record[name];
+      for (const name of ints) {
+        const value = record[name];
+        if (typeof value === 'number') instance[name] = BigInt(value);
+      }
+      instances.set(record, instance);
+      return instance;
+    },
   };
+  recordTypes.set(signature, created);
+  return created;
 }
 
 function valueConverter(type: ValueType): (value: unknown) => Value {

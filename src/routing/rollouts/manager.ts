@@ -29,6 +29,8 @@ export interface RolloutOptions {
   readonly retentionMs?: number;
   /** How often decisions past their retention are deleted; 0 turns it off. Default hourly. */
   readonly pruneIntervalMs?: number;
+  /** Where failures of background writes are reported. Default: stderr. */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** What became of one reported outcome, with a message for anything but `accepted`. */
@@ -51,6 +53,8 @@ class RolloutController implements NodeRouting {
   readonly versions: readonly string[];
   record: RolloutRecord;
   policy: RoutingPolicy;
+  /** The newest revision whose event was emitted here (events of other processes are replayed once). */
+  emittedRevision: number;
 
   constructor(pipeline: string, def: NodeDef, declaration: string, runtime: PolicyRuntime, record: RolloutRecord) {
     this.pipeline = pipeline;
@@ -60,6 +64,7 @@ class RolloutController implements NodeRouting {
     this.versions = def.versions.map((v) => v.name);
     this.record = record;
     this.policy = this.#build();
+    this.emittedRevision = record.revision;
   }
 
   get state(): RolloutState {
@@ -118,6 +123,7 @@ export class RolloutManager {
   /** `event` (RolloutEvent) for every change, made here or by another process. */
   readonly events = new EventEmitter();
   readonly #seed: number;
+  readonly #onError: (error: unknown) => void;
   readonly #retentionMs: number;
   readonly #controllers = new Map<string, RolloutController>();
   readonly #timers: NodeJS.Timeout[] = [];
@@ -131,6 +137,7 @@ export class RolloutManager {
     this.clock = options.clock ?? systemClock;
     this.#seed = options.seed ?? randomInt(2 ** 31);
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.#onError = options.onError ?? ((error) => process.stderr.write(`Tessera: writing decisions failed, will retry: ${(error as Error).message}\n`));
     this.events.setMaxListeners(0);
     const every = (ms: number | undefined, fallback: number, task: () => Promise<unknown>) => {
       const interval = ms ?? fallback;
@@ -156,7 +163,10 @@ export class RolloutManager {
         const stored = records.get(key);
         const runtime = this.#runtime(pipeline.name, def);
         if (stored?.declaration === declaration) {
-          this.#controllers.set(key, new RolloutController(pipeline.name, def, declaration, runtime, stored));
+          const restored = new RolloutController(pipeline.name, def, declaration, runtime, stored);
+          this.#controllers.set(key, restored);
+          // What the rollout learned (a bandit's arms) is in the store: read it before serving.
+          await runtime.refresh(restored.state);
           continue;
         }
         const revision = (stored?.revision ?? 0) + 1;
@@ -253,10 +263,13 @@ export class RolloutManager {
       for (const event of events) {
         const controller = this.#controllers.get(`${event.pipeline}\u0000${event.node}`);
         const record = records.find((r) => r.pipeline === event.pipeline && r.node === event.node);
-        if (controller && record && record.revision > controller.record.revision && record.declaration === controller.declaration) {
-          controller.apply(record);
+        if (!controller || !record || record.declaration !== controller.declaration) continue;
+        // Every event another process saved is passed on, in order; the state jumps to the newest.
+        if (event.revision > controller.emittedRevision) {
+          controller.emittedRevision = event.revision;
           this.#emit(event);
         }
+        if (record.revision > controller.record.revision) controller.apply(record);
       }
     }
     for (const controller of this.#controllers.values()) await controller.runtime.refresh(controller.state);
@@ -267,7 +280,7 @@ export class RolloutManager {
     this.#pending.push(record);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(() => void this.flush());
+      setImmediate(() => void this.flush().catch(this.#onError));
     }
   }
 
@@ -278,9 +291,17 @@ export class RolloutManager {
     if (this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
-    this.#flushing = this.store.appendDecisions(batch).finally(() => {
-      this.#flushing = undefined;
-    });
+    this.#flushing = this.store.appendDecisions(batch).then(
+      () => {
+        this.#flushing = undefined;
+      },
+      (error: unknown) => {
+        // Keep the batch for the next flush (the store may be locked for a moment); say why.
+        this.#flushing = undefined;
+        this.#pending = [...batch, ...this.#pending];
+        this.#onError(error);
+      },
+    );
     await this.#flushing;
   }
 
@@ -301,7 +322,11 @@ export class RolloutManager {
     const results = await this.store.recordOutcomes(valid.map((v) => v.outcome), this.clock.now());
     results.forEach((result, i) => {
       const { index, outcome } = valid[i] as { index: number; outcome: OutcomeInput };
-      for (const target of result.attributedTo) this.#controllers.get(`${target.pipeline}\u0000${target.node}`)?.runtime.outcome(target.version, outcome.value);
+      for (const target of result.attributedTo) {
+        const controller = this.#controllers.get(`${target.pipeline}\u0000${target.node}`);
+        // Outcomes of an earlier scope are counted there (in the store), not in what learns now.
+        if (controller && controller.state.scope === target.scope) controller.runtime.outcome(target.version, outcome.value);
+      }
       reports[index] = { ...result, message: outcomeMessage(result, outcome) };
     });
     return reports as OutcomeReport[];
@@ -338,6 +363,7 @@ export class RolloutManager {
     );
     if (!saved.ok) return false;
     controller.apply(saved.record);
+    controller.emittedRevision = saved.record.revision;
     this.#seq = Math.max(this.#seq, saved.event.seq);
     this.#emit(saved.event);
     return true;
@@ -356,7 +382,11 @@ export class RolloutManager {
     const found = this.#controllers.get(`${pipeline}\u0000${node}`);
     if (!found) {
       const known = [...this.#controllers.values()].filter((c) => c.pipeline === pipeline).map((c) => c.def.id);
-      const message = known.length === 0 ? `No pipeline "${pipeline}".` : `Pipeline "${pipeline}" has no node "${node}".${didYouMean(node, known)}`;
+      const pipelines = [...new Set([...this.#controllers.values()].map((c) => c.pipeline))];
+      const message =
+        known.length === 0
+          ? `No pipeline "${pipeline}". Pipelines: ${pipelines.join(', ')}.${didYouMean(pipeline, pipelines)}`
+          : `Pipeline "${pipeline}" has no node "${node}".${didYouMean(node, known)}`;
       throw new TesseraError(ErrorCode.NotFound, message, { pipeline, node });
     }
     return found;
@@ -427,7 +457,7 @@ function outcomeMessage(result: OutcomeResult, outcome: OutcomeInput): string | 
     case 'unknown_request':
       return `No request "${outcome.requestId}" is known: the id is wrong, or its decisions are past their retention.`;
     case 'unknown_node':
-      return `Request "${outcome.requestId}" did not run node "${outcome.node}".`;
+      return `Request "${outcome.requestId}" has no decision of node "${outcome.node}" that learns from outcomes.`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { ErrorCode, TesseraError } from '../../errors/index.js';
+import { didYouMean, ErrorCode, TesseraError } from '../../errors/index.js';
 import type { RoutingDef } from '../../definition/types.js';
 import { FixedPolicy, IntervalPolicy } from '../policy.js';
 import {
@@ -44,7 +44,7 @@ export function splitRuntime(context: RuntimeContext): PolicyRuntime {
       const weights: Record<string, number> = {};
       for (const [version, weight] of Object.entries(command.weights)) {
         if (!context.versions.includes(version)) {
-          throw new TesseraError(ErrorCode.BadUserInput, `Node "${context.def.id}" has no version "${version}". Versions: ${context.versions.join(', ')}.`, { field: 'weights', rule: 'unknown' });
+          throw new TesseraError(ErrorCode.BadUserInput, `Node "${context.def.id}" has no version "${version}". Versions: ${context.versions.join(', ')}.${didYouMean(version, context.versions)}`, { field: 'weights', rule: 'unknown' });
         }
         if (!Number.isFinite(weight) || weight < 0) {
           throw new TesseraError(ErrorCode.BadUserInput, `The weight of "${version}" must be a number ≥ 0; got ${weight}.`, { field: 'weights', rule: 'min' });
