@@ -6,6 +6,7 @@ import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-
 import type { Engine } from '../execution/engine.js';
 import type { AdminContext } from '../graphql/rollouts.js';
 import { buildSchema, type SchemaOptions } from '../graphql/schema.js';
+import { fastPathApplies, serveFast } from './fastPath.js';
 import { consoleLogger, type Logger } from './logger.js';
 
 export interface ServerOptions extends SchemaOptions {
@@ -74,7 +75,16 @@ export function createServer(options: ServerOptions): TesseraServer {
     response.once('finish', () => {
       if (shutdown.signal.aborted) setImmediate(() => http.closeIdleConnections());
     });
-    void current.yoga(request, response);
+    const { yoga, engine } = current;
+    if (fastPathApplies(request)) {
+      serveFast(yoga, request, response, () => engine.rollouts.flush()).catch((error: unknown) => {
+        logger.error(formatLogArg(error));
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+      });
+      return;
+    }
+    void yoga(request, response);
   });
   return {
     http,
