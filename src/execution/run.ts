@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { ErrorCode, TesseraError } from '../errors/index.js';
 import type { Value } from '../definition/types.js';
 import type { NodeOutputs, RowScope } from '../nodes/types.js';
 import type { PipelinePlan, PlannedNode } from '../plan/plan.js';
 import { isPromise, type PromiseOrValue } from './promiseOrValue.js';
+import { requestId as createRequestId } from './requestId.js';
 
 /** Which version answered for a node, and why: part of every response. */
 export interface RoutingDecision {
@@ -40,7 +40,7 @@ export class PipelineRun implements RowScope {
   #inFlight = 0;
   #idle: (() => void)[] = [];
 
-  constructor(plan: PipelinePlan, input: Readonly<Record<string, Value>>, requestId: string = randomUUID()) {
+  constructor(plan: PipelinePlan, input: Readonly<Record<string, Value>>, requestId: string = createRequestId()) {
     const size = plan.nodes.length;
     this.#plan = plan;
     this.requestId = requestId;

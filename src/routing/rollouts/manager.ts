@@ -129,8 +129,8 @@ export class RolloutManager {
   readonly #timers: NodeJS.Timeout[] = [];
   #seq = 0;
   #pending: DecisionRecord[] = [];
-  #flushing: Promise<void> | undefined;
-  #flushScheduled = false;
+  #scheduled: Promise<void> | undefined;
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(options: RolloutOptions = {}) {
     this.store = options.store ?? createMemoryStore();
@@ -278,31 +278,43 @@ export class RolloutManager {
   /** Queues the decisions of a finished request; written in the next flush. */
   logDecisions(record: DecisionRecord): void {
     this.#pending.push(record);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => void this.flush().catch(this.#onError));
-    }
+    void this.#schedule();
   }
 
-  /** Writes queued decisions (the server calls it before sending each response). */
+  /**
+   * Resolves once every decision queued so far is written. The server awaits it before each
+   * answer; the requests answered in one turn of the event loop share one transaction (a group
+   * commit), so durability costs one write per turn, not one per request.
+   */
   async flush(): Promise<void> {
-    this.#flushScheduled = false;
-    while (this.#flushing) await this.#flushing;
-    if (this.#pending.length === 0) return;
+    if (this.#pending.length > 0) await this.#schedule();
+    await this.#writing;
+  }
+
+  #schedule(): Promise<void> {
+    this.#scheduled ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#scheduled = undefined;
+        resolve(this.#writePending());
+      }),
+    );
+    return this.#scheduled;
+  }
+
+  #writePending(): Promise<void> {
     const batch = this.#pending;
     this.#pending = [];
-    this.#flushing = this.store.appendDecisions(batch).then(
-      () => {
-        this.#flushing = undefined;
-      },
-      (error: unknown) => {
-        // Keep the batch for the next flush (the store may be locked for a moment); say why.
-        this.#flushing = undefined;
+    this.#writing = this.#writing.then(async () => {
+      if (batch.length === 0) return;
+      try {
+        await this.store.appendDecisions(batch);
+      } catch (error) {
+        // Keep the batch for the next write (the store may be locked for a moment); say why.
         this.#pending = [...batch, ...this.#pending];
         this.#onError(error);
-      },
-    );
-    await this.#flushing;
+      }
+    });
+    return this.#writing;
   }
 
   /**
