@@ -1,8 +1,10 @@
 /**
  * Load generation (autocannon) and process sampling (CPU and RSS from /proc) for the benchmark.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import autocannon from 'autocannon';
 
 export interface LoadResult {
@@ -70,7 +72,24 @@ export function rssMb(pid: number): number | null {
   }
 }
 
-/** Runs autocannon against `url` with rotating bodies and measures the server process too. */
+/** Whether wrk (a C load generator, Debian package `wrk`) is installed: it leaves more CPU to the server than autocannon. */
+export const HAS_WRK = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // wrk --version exits 1 after printing its version.
+    return (error as { status?: number }).status === 1;
+  }
+})();
+
+/** The load generator in use, for the report. */
+export const LOAD_GENERATOR = HAS_WRK ? 'wrk 4.1 (Debian package)' : 'autocannon 9 (in the bench process)';
+
+/**
+ * Runs the load generator against `url` with rotating bodies and measures the server process too:
+ * wrk when it is installed, else autocannon.
+ */
 export async function load(options: {
   url: string;
   bodies: readonly string[];
@@ -79,6 +98,7 @@ export async function load(options: {
   pid?: number;
   headers?: Record<string, string>;
 }): Promise<LoadResult> {
+  if (HAS_WRK) return wrk(options);
   let next = 0;
   const ticksBefore = options.pid ? cpuTicks(options.pid) : null;
   const started = performance.now();
@@ -102,6 +122,54 @@ export async function load(options: {
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    cpuCores: ticksBefore !== null && ticksAfter !== null ? (ticksAfter - ticksBefore) / 100 / elapsed : null,
+    rssMb: options.pid ? rssMb(options.pid) : null,
+  };
+}
+
+const scripts = new Map<readonly string[], string>();
+
+/** A wrk Lua script that posts the bodies in turn. */
+function wrkScript(bodies: readonly string[]): string {
+  let file = scripts.get(bodies);
+  if (!file) {
+    file = path.join(mkdtempSync(path.join(tmpdir(), 'tessera-wrk-')), 'bodies.lua');
+    const quoted = bodies.map((body) => `[==[${body}]==]`).join(',\n');
+    writeFileSync(
+      file,
+      `local bodies = {\n${quoted}\n}\nlocal i = 0\nrequest = function()\n  i = i % #bodies + 1\n  return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, bodies[i])\nend\n`,
+    );
+    scripts.set(bodies, file);
+  }
+  return file;
+}
+
+async function wrk(options: { url: string; bodies: readonly string[]; connections: number; seconds: number; pid?: number }): Promise<LoadResult> {
+  const ticksBefore = options.pid ? cpuTicks(options.pid) : null;
+  const started = performance.now();
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn('wrk', ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency', '-s', wrkScript(options.bodies), options.url]);
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited with ${code}: ${text}`))));
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  const ticksAfter = options.pid ? cpuTicks(options.pid) : null;
+  const ms = (label: string) => {
+    const match = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(output);
+    if (!match) return Number.NaN;
+    const value = Number(match[1]);
+    return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+  };
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(output);
+  return {
+    requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? Number.NaN),
+    p50Ms: ms('50'),
+    p99Ms: ms('99'),
+    errors: errors ? Number(errors[1]) + Number(errors[2]) + Number(errors[3]) + Number(errors[4]) : 0,
+    non2xx: non2xx ? Number(non2xx[1]) : 0,
     cpuCores: ticksBefore !== null && ticksAfter !== null ? (ticksAfter - ticksBefore) / 100 / elapsed : null,
     rssMb: options.pid ? rssMb(options.pid) : null,
   };
