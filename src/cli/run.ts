@@ -147,7 +147,9 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
     // Start the whole batch in one go, so that its rows share model runs.
     const runs = batch.map((row) => ({ ...row, run: engine.start(plan, row.input, nodes) }));
     batch = [];
-    for (const row of runs) await write(await formatRow(row, plan, options, summary));
+    // One write per batch, in input order, once every row has its answer.
+    const lines = await Promise.all(runs.map((row) => formatRow(row, plan, options, summary)));
+    await write(lines.join(''));
     progress?.tick();
   };
   for await (const record of readRecords(options.file, { format: options.inputFormat, columns: options.columns, onBytes: progress?.bytes })) {

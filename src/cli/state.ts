@@ -18,7 +18,8 @@ export async function openEngine(
   const pipelines = await assertPipelines(locations);
   const store = openStore(state);
   const off = options.timers === false ? { analysisIntervalMs: 0, refreshIntervalMs: 0, pruneIntervalMs: 0 } : {};
-  const rollouts = new RolloutManager({ store, ...off });
+  // With nothing kept, a decision log would only fill memory.
+  const rollouts = new RolloutManager({ store, ...off, logDecisions: state !== 'memory' });
   await rollouts.prepare(pipelines);
   const engine = createEngine(pipelines, { rollouts });
   return {

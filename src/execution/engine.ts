@@ -55,7 +55,9 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
   }
   const pipelines = new Map(definitions.map((definition) => [definition.name, planPipeline(definition, rollouts)]));
   // Decisions are kept only where outcomes can be attributed: pipelines with a node that learns.
-  const logged = new Set(definitions.filter((d) => d.nodes.some((node) => LEARNING.has(node.routing.policy))).map((d) => d.name));
+  const logged = new Set(
+    rollouts.logsDecisions ? definitions.filter((d) => d.nodes.some((node) => LEARNING.has(node.routing.policy))).map((d) => d.name) : [],
+  );
   const plan = (name: string): PipelinePlan => {
     const found = pipelines.get(name);
     if (!found) {

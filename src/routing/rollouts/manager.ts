@@ -31,6 +31,8 @@ export interface RolloutOptions {
   readonly pruneIntervalMs?: number;
   /** Where failures of background writes are reported. Default: stderr. */
   readonly onError?: (error: unknown) => void;
+  /** Keep each request's decisions for outcomes. Default true; off where nothing is kept anyway. */
+  readonly logDecisions?: boolean;
 }
 
 /** What became of one reported outcome, with a message for anything but `accepted`. */
@@ -124,6 +126,8 @@ export class RolloutManager {
   readonly events = new EventEmitter();
   readonly #seed: number;
   readonly #onError: (error: unknown) => void;
+  /** Whether decisions are recorded (see `RolloutOptions.logDecisions`). */
+  readonly logsDecisions: boolean;
   readonly #retentionMs: number;
   readonly #controllers = new Map<string, RolloutController>();
   readonly #timers: NodeJS.Timeout[] = [];
@@ -137,6 +141,7 @@ export class RolloutManager {
     this.clock = options.clock ?? systemClock;
     this.#seed = options.seed ?? randomInt(2 ** 31);
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.logsDecisions = options.logDecisions ?? true;
     this.#onError = options.onError ?? ((error) => process.stderr.write(`Tessera: writing decisions failed, will retry: ${(error as Error).message}\n`));
     this.events.setMaxListeners(0);
     const every = (ms: number | undefined, fallback: number, task: () => Promise<unknown>) => {
