@@ -4,6 +4,8 @@ import type { PipelineDefinition, Value } from '../definition/types.js';
 import { planPipeline, type PipelinePlan, type PlannedOutput } from '../plan/plan.js';
 import { RolloutManager, type OutcomeReport } from '../routing/rollouts/index.js';
 import type { OutcomeInput } from '../state/index.js';
+import { createInstruments } from '../telemetry/instruments.js';
+import type { EngineTelemetry } from '../telemetry/run.js';
 import { coerceInput, type InputProblem } from './input.js';
 import { PipelineRun, type RoutingDecision } from './run.js';
 
@@ -28,6 +30,11 @@ export interface EngineOptions {
    * pipeline files; decisions kept for a day.
    */
   readonly rollouts?: RolloutManager;
+  /**
+   * Call the tracing API (default true; the SDK, if any, decides what is recorded). False skips
+   * the tracing code paths entirely; TESSERA_TRACING=off does the same for `tessera serve`.
+   */
+  readonly tracing?: boolean;
 }
 
 /** Runs pipelines: the library entry point that the GraphQL server and the CLI share. */
@@ -53,7 +60,9 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
     const missing = definition.nodes.find((node) => !rollouts.has(definition.name, node));
     if (missing) throw new Error(`The rollouts were not prepared for node "${missing.id}" of pipeline "${definition.name}": await rollouts.prepare(pipelines) before createEngine.`);
   }
-  const pipelines = new Map(definitions.map((definition) => [definition.name, planPipeline(definition, rollouts)]));
+  // Instruments come from the MeterProvider registered now (the server registers before this).
+  const telemetry: EngineTelemetry = { tracing: options.tracing ?? process.env.TESSERA_TRACING !== 'off', instruments: createInstruments() };
+  const pipelines = new Map(definitions.map((definition) => [definition.name, planPipeline(definition, rollouts, telemetry.instruments)]));
   // Decisions are kept only where outcomes can be attributed: pipelines with a node that learns.
   const logged = new Set(
     rollouts.logsDecisions ? definitions.filter((d) => d.nodes.some((node) => LEARNING.has(node.routing.policy))).map((d) => d.name) : [],
@@ -67,7 +76,7 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
     return found;
   };
   const start: Engine['start'] = (target, input, nodes, requestId) => {
-    const run = new PipelineRun(target, input, requestId);
+    const run = new PipelineRun(target, input, telemetry, requestId);
     run.start(nodes);
     if (logged.has(target.name)) {
       const log = () =>

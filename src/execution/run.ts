@@ -4,6 +4,7 @@ import type { NodeOutputs, RowScope } from '../nodes/types.js';
 import type { PipelinePlan, PlannedNode } from '../plan/plan.js';
 import { isPromise, type PromiseOrValue } from './promiseOrValue.js';
 import { requestId as createRequestId } from './requestId.js';
+import { RunTelemetry, type EngineTelemetry, type NodeTiming } from '../telemetry/run.js';
 
 /** Which version answered for a node, and why: part of every response. */
 export interface RoutingDecision {
@@ -37,15 +38,18 @@ export class PipelineRun implements RowScope {
   readonly #values: (NodeOutputs | undefined)[];
   readonly #errors: (TesseraError | undefined)[];
   readonly #pending: (Promise<void> | undefined)[];
+  readonly #telemetry: RunTelemetry;
   #inFlight = 0;
+  #failed = false;
   #idle: (() => void)[] = [];
 
-  constructor(plan: PipelinePlan, input: Readonly<Record<string, Value>>, requestId: string = createRequestId()) {
+  constructor(plan: PipelinePlan, input: Readonly<Record<string, Value>>, telemetry: EngineTelemetry, requestId: string = createRequestId()) {
     const size = plan.nodes.length;
     this.#plan = plan;
     this.requestId = requestId;
     this.input = input;
     this.unitKey = String(input[plan.definition.routingKey]);
+    this.#telemetry = new RunTelemetry(plan, telemetry, requestId, this.unitKey);
     this.#status = new Uint8Array(size);
     this.#values = new Array(size);
     this.#errors = new Array(size);
@@ -56,9 +60,24 @@ export class PipelineRun implements RowScope {
     return this.#plan;
   }
 
-  /** Starts the given nodes (and what they read) without waiting: they run concurrently. */
+  /**
+   * Starts the given nodes (and what they read) without waiting: they run concurrently. The run's
+   * telemetry ends when they have all finished.
+   */
   start(nodes: readonly number[]): void {
     for (const index of nodes) void this.#ensure(index);
+    if (this.#inFlight === 0) this.#telemetry.finished(this.#failed);
+    else void this.settled().then(() => this.#telemetry.finished(this.#failed));
+  }
+
+  /** The trace of this run, when it is traced. */
+  get traceId(): string | null {
+    return this.#telemetry.traceId;
+  }
+
+  /** Per-node timings of the nodes that ran (complete once the run has settled). */
+  timings(): NodeTiming[] {
+    return this.#telemetry.timings();
   }
 
   /** The node's outputs; throws (or rejects with) the node's TesseraError when it failed. */
@@ -122,30 +141,34 @@ export class PipelineRun implements RowScope {
     const assignment = policy.select(this.unitKey);
     const version = node.def.versions[assignment.version] as PlannedNode['def']['versions'][number];
     const decision = this.decisions.push({ node: node.def.id, version: version.name, sha256: version.sha256, policy: policy.toString(), variant: assignment.variant, scope: assignment.scope }) - 1;
-    // Only rollouts that analyse executions pay for timing them.
+    const telemetry = this.#telemetry;
+    const handle = telemetry.nodeStarted(node, this.decisions[decision] as RoutingDecision);
+    const finish = (outputs: NodeOutputs | undefined, error: TesseraError | undefined) =>
+      telemetry.nodeFinished(handle, node, this.decisions[decision] as RoutingDecision, outputs, error);
+    // Only rollouts that analyse executions pay for timing them on their clock.
     const watched = routing.observes || assignment.shadow !== undefined;
     const started = watched ? this.#plan.clock.now() : 0;
     const done = (outputs: NodeOutputs | undefined, failed: boolean) => {
       const observation = { version: assignment.version, variant: assignment.variant, durationMs: this.#plan.clock.now() - started, failed, outputs };
       routing.observe(observation);
-      if (assignment.shadow !== undefined && !failed) routing.shadow({ execute: (shadow) => node.executor.execute(shadow, this) }, observation);
+      if (assignment.shadow !== undefined && !failed) routing.shadow({ execute: (shadow) => this.#shadow(node, shadow) }, observation);
     };
     const fallback = node.def.execution.fallback ? (error: unknown) => this.#fallback(node, decision, error) : undefined;
     let result: PromiseOrValue<NodeOutputs>;
     try {
-      result = this.#attempt(node, assignment.version);
+      result = telemetry.within(handle, () => this.#attempt(node, assignment.version));
     } catch (error) {
       if (watched) done(undefined, true);
-      if (!fallback) return this.#fail(node, error, version.name);
+      if (!fallback) return this.#fail(node, error, version.name, finish);
       try {
-        result = fallback(error);
+        result = telemetry.within(handle, () => fallback(error));
       } catch (fallbackError) {
-        return this.#fail(node, fallbackError, this.decisions[decision]?.version);
+        return this.#fail(node, fallbackError, this.decisions[decision]?.version, finish);
       }
     }
     if (!isPromise(result)) {
       if (watched && !this.decisions[decision]?.variant.startsWith('fallback')) done(result, false);
-      return this.#succeed(index, result);
+      return this.#succeed(index, result, finish);
     }
     const primary = watched
       ? result.then(
@@ -159,12 +182,37 @@ export class PipelineRun implements RowScope {
           },
         )
       : result;
-    const pending = (fallback ? primary.catch(fallback) : primary).then(
-      (outputs) => this.#succeed(index, outputs),
-      (error: unknown) => this.#fail(node, error, this.decisions[decision]?.version),
+    const pending = (fallback ? primary.catch((error: unknown) => telemetry.within(handle, () => fallback(error))) : primary).then(
+      (outputs) => this.#succeed(index, outputs, finish),
+      (error: unknown) => this.#fail(node, error, this.decisions[decision]?.version, finish),
     );
     this.#track(index, pending);
     return pending;
+  }
+
+  /** Runs a shadow version of a node for its rollout, in a span of its own. */
+  #shadow(node: PlannedNode, version: number): PromiseOrValue<NodeOutputs> {
+    const span = this.#telemetry.shadowStarted(node, node.def.versions[version]?.name as string);
+    try {
+      const result = span.within(() => node.executor.execute(version, this));
+      if (!isPromise(result)) {
+        span.end();
+        return result;
+      }
+      return result.then(
+        (outputs) => {
+          span.end();
+          return outputs;
+        },
+        (error: unknown) => {
+          span.end(error);
+          throw error;
+        },
+      );
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
   }
 
   /** One try of one version, bounded by the node's timeout when it answers later. */
@@ -194,14 +242,18 @@ export class PipelineRun implements RowScope {
     return this.#attempt(node, index);
   }
 
-  #succeed(index: number, outputs: NodeOutputs): void {
+  #succeed(index: number, outputs: NodeOutputs, finish?: (outputs: NodeOutputs, error: undefined) => void): void {
     this.#values[index] = outputs;
     this.#status[index] = DONE;
+    finish?.(outputs, undefined);
   }
 
-  #fail(node: PlannedNode, error: unknown, version: string | undefined): void {
-    this.#errors[node.index] = nodeError(node.def.id, version, error);
+  #fail(node: PlannedNode, error: unknown, version: string | undefined, finish?: (outputs: undefined, error: TesseraError) => void): void {
+    const failure = nodeError(node.def.id, version, error);
+    this.#errors[node.index] = failure;
     this.#status[node.index] = FAILED;
+    this.#failed = true;
+    finish?.(undefined, failure);
   }
 
   #track(index: number, pending: Promise<void>): void {

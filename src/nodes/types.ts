@@ -1,5 +1,6 @@
 import type { Ref, Value } from '../definition/types.js';
 import type { PromiseOrValue } from '../execution/promiseOrValue.js';
+import type { Instruments } from '../telemetry/instruments.js';
 
 /** One node's outputs for one row, by output name. */
 export type NodeOutputs = Readonly<Record<string, Value>>;
@@ -20,6 +21,8 @@ export type ValueReader = (scope: RowScope) => Value;
 export interface ExecutorContext {
   reader(ref: Ref): ValueReader;
   nodeIndex(id: string): number;
+  /** Metric instruments for what executors measure themselves (model runs, batches). */
+  readonly instruments: Instruments;
 }
 
 /** One node kind at run time: computes one version's outputs for one row. */

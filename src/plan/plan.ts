@@ -6,6 +6,7 @@ import { createOnnxExecutor } from '../nodes/onnx/executor.js';
 import { createSwitchExecutor } from '../nodes/switch/executor.js';
 import type { ExecutorContext, NodeExecutor, ValueReader } from '../nodes/types.js';
 import type { Clock, NodeRouting, RolloutManager } from '../routing/rollouts/index.js';
+import type { Instruments } from '../telemetry/instruments.js';
 
 /** One node, ready to run: its executor, the indices of the nodes it reads, and its routing. */
 export interface PlannedNode {
@@ -42,7 +43,7 @@ export interface PipelinePlan {
  * Builds the execution plan; all lookups by name happen here, none at request time. The rollouts
  * must have been prepared for the definition.
  */
-export function planPipeline(definition: PipelineDefinition, rollouts: RolloutManager): PipelinePlan {
+export function planPipeline(definition: PipelineDefinition, rollouts: RolloutManager, instruments: Instruments): PipelinePlan {
   const indices = new Map(definition.nodes.map((node, index) => [node.id, index]));
   const indexOf = (id: string): number => {
     const index = indices.get(id);
@@ -58,7 +59,7 @@ export function planPipeline(definition: PipelineDefinition, rollouts: RolloutMa
     const output = ref.output;
     return (scope) => scope.outputs(index)[output] as Value;
   };
-  const context: ExecutorContext = { reader, nodeIndex: indexOf };
+  const context: ExecutorContext = { reader, nodeIndex: indexOf, instruments };
   const nodes = definition.nodes.map((def, index): PlannedNode => ({
     def,
     index,

@@ -1,10 +1,21 @@
 import ort from 'onnxruntime-node';
 import type { OnnxInputBinding, OnnxNodeDef, OnnxOutputBinding, OnnxVersionDef, Value } from '../../definition/types.js';
 import { createBatcher, type Batcher } from '../../execution/batcher.js';
+import { ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags, type Attributes, type SpanContext } from '@opentelemetry/api';
+import { Attr, SpanName } from '../../telemetry/attributes.js';
+import { recordBatch } from '../../telemetry/batch.js';
+import { tracer, type Instruments } from '../../telemetry/instruments.js';
 import type { ExecutorContext, NodeExecutor, NodeOutputs, ValueReader } from '../types.js';
 
 /** One row's feature values: per model input, its k values. */
 type Row = readonly (readonly Value[])[];
+
+/** A row waiting for its batch: when it came, and the node span of the request (when traced). */
+interface QueuedRow {
+  readonly row: Row;
+  readonly enqueuedAt: number;
+  readonly parent: SpanContext | undefined;
+}
 
 /**
  * Runs an ONNX node. Each version has one process-wide batcher, so concurrent requests that need
@@ -13,7 +24,8 @@ type Row = readonly (readonly Value[])[];
 export function createOnnxExecutor(node: OnnxNodeDef, context: ExecutorContext): NodeExecutor {
   const versions = node.versions.map((version) => {
     const readers = version.inputs.map((input) => input.refs.map((ref) => context.reader(ref)));
-    const batcher = createBatcher<Row, NodeOutputs>((rows) => runModel(version, rows), {
+    const attributes = { [Attr.node]: node.id, [Attr.version]: version.name };
+    const batcher = createBatcher<QueuedRow, NodeOutputs>((rows) => runModel(version, rows, attributes, context.instruments), {
       maxBatchSize: node.batch.maxSize,
       concurrency: node.concurrency,
       ...(node.batch.maxWaitMs !== undefined ? { maxWaitMs: node.batch.maxWaitMs } : {}),
@@ -22,20 +34,51 @@ export function createOnnxExecutor(node: OnnxNodeDef, context: ExecutorContext):
   });
   return {
     execute(version, scope) {
-      const { readers, batcher } = versions[version] as { readers: ValueReader[][]; batcher: Batcher<Row, NodeOutputs> };
-      return batcher.load(readers.map((input) => input.map((read) => read(scope))));
+      const { readers, batcher } = versions[version] as { readers: ValueReader[][]; batcher: Batcher<QueuedRow, NodeOutputs> };
+      return batcher.load({
+        row: readers.map((input) => input.map((read) => read(scope))),
+        enqueuedAt: performance.now(),
+        parent: trace.getActiveSpan()?.spanContext(),
+      });
     },
   };
 }
 
-/** Packs rows into tensors, runs the session once, and unpacks one output record per row. */
-async function runModel(version: OnnxVersionDef, rows: readonly Row[]): Promise<NodeOutputs[]> {
+/**
+ * Packs rows into tensors, runs the session once, and unpacks one output record per row. When the
+ * requests are traced, the run is a span of its own, a child of the first request's node span and
+ * linked to the node span of every request it served; each row learns the batch it joined.
+ */
+async function runModel(version: OnnxVersionDef, queued: readonly QueuedRow[], attributes: Attributes, instruments: Instruments): Promise<NodeOutputs[]> {
+  const dispatched = performance.now();
+  const rows = queued.map((q) => q.row);
+  const parents = queued.flatMap((q) => (q.parent && q.parent.traceFlags & TraceFlags.SAMPLED ? [q.parent] : []));
+  const span =
+    parents.length > 0
+      ? tracer().startSpan(
+          SpanName.modelRun(String(attributes[Attr.node]), version.name),
+          { attributes: { ...attributes, [Attr.batchSize]: rows.length }, links: parents.map((parent) => ({ context: parent })) },
+          trace.setSpanContext(ROOT_CONTEXT, parents[0] as SpanContext),
+        )
+      : undefined;
   const feeds: Record<string, ort.Tensor> = {};
   version.inputs.forEach((binding, index) => {
     feeds[binding.tensor] = packTensor(binding, rows, index);
   });
   const fetches = [...new Set(version.outputs.map((output) => output.tensor))];
-  const results = await version.model.session.run(feeds, fetches);
+  let results: ort.InferenceSession.OnnxValueMapType;
+  try {
+    results = await version.model.session.run(feeds, fetches);
+  } catch (error) {
+    span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    span?.end();
+    throw error;
+  }
+  const computeMs = performance.now() - dispatched;
+  instruments.modelRunDuration.record(computeMs, attributes);
+  instruments.batchSize.record(rows.length, attributes);
+  const spanContext = span?.spanContext();
+  let longestWait = 0;
   const columns = version.outputs.map((binding) => unpackOutput(binding, results[binding.tensor] as ort.Tensor, rows.length));
   const outputs: NodeOutputs[] = [];
   for (let row = 0; row < rows.length; row++) {
@@ -43,7 +86,15 @@ async function runModel(version: OnnxVersionDef, rows: readonly Row[]): Promise<
     version.outputs.forEach((binding, index) => {
       record[binding.output] = (columns[index] as Value[])[row] as Value;
     });
+    const queueWaitMs = dispatched - (queued[row] as QueuedRow).enqueuedAt;
+    longestWait = Math.max(longestWait, queueWaitMs);
+    instruments.queueWait.record(queueWaitMs, attributes);
+    recordBatch(record, { size: rows.length, queueWaitMs, computeMs, span: spanContext });
     outputs.push(record);
+  }
+  if (span) {
+    span.setAttributes({ [Attr.batchComputeMs]: computeMs, [Attr.batchQueueWaitMs]: longestWait });
+    span.end();
   }
   return outputs;
 }

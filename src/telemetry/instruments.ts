@@ -1,0 +1,47 @@
+/**
+ * The engine's telemetry, through `@opentelemetry/api` only: it registers nothing. Without a
+ * registered SDK every call is a no-op; with tracing turned off (`tracing: false`) the engine does
+ * not call the tracing API at all.
+ */
+import { metrics, trace, type Counter, type Histogram, type Tracer } from '@opentelemetry/api';
+import { Metric } from './attributes.js';
+
+const SCOPE = 'tessera';
+
+/** The tracer, resolved at each use so that an SDK registered later is honoured. */
+export function tracer(): Tracer {
+  return trace.getTracer(SCOPE);
+}
+
+/** The engine's metric instruments. */
+export interface Instruments {
+  readonly requestDuration: Histogram;
+  readonly nodeDuration: Histogram;
+  readonly modelRunDuration: Histogram;
+  readonly nodeErrors: Counter;
+  readonly batchSize: Histogram;
+  readonly queueWait: Histogram;
+  readonly versionRequests: Counter;
+}
+
+/**
+ * Instruments from the global MeterProvider at the time of the call. The metrics API hands out
+ * no-op meters before an SDK is registered and does not upgrade them later: create these after
+ * registration (the server does).
+ */
+export function createInstruments(): Instruments {
+  const meter = metrics.getMeter(SCOPE);
+  const ms = { unit: 'ms' } as const;
+  return {
+    requestDuration: meter.createHistogram(Metric.requestDuration, { ...ms, description: 'Time from the start of a pipeline run to its last node.' }),
+    nodeDuration: meter.createHistogram(Metric.nodeDuration, { ...ms, description: 'Time of one node execution, including batch queueing.' }),
+    modelRunDuration: meter.createHistogram(Metric.modelRunDuration, { ...ms, description: 'Time of one batched model run (session.run).' }),
+    nodeErrors: meter.createCounter(Metric.nodeErrors, { description: 'Node executions that failed or timed out.' }),
+    batchSize: meter.createHistogram(Metric.batchSize, {
+      description: 'Rows per batched model run.',
+      advice: { explicitBucketBoundaries: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] },
+    }),
+    queueWait: meter.createHistogram(Metric.queueWait, { ...ms, description: 'Time a row waited for its batch to start.' }),
+    versionRequests: meter.createCounter(Metric.versionRequests, { description: 'Executions per node version: the traffic each version gets.' }),
+  };
+}

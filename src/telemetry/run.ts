@@ -1,0 +1,178 @@
+import { context, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { hash } from 'node:crypto';
+import type { TesseraError } from '../errors/index.js';
+import type { NodeOutputs } from '../nodes/types.js';
+import type { PipelinePlan, PlannedNode } from '../plan/plan.js';
+import { Attr, SpanName } from './attributes.js';
+import { batchOf } from './batch.js';
+import { tracer, type Instruments } from './instruments.js';
+
+/** How an engine observes its runs. */
+export interface EngineTelemetry {
+  /** Call the tracing API at all (false: the code paths are skipped, for comparison). */
+  readonly tracing: boolean;
+  readonly instruments: Instruments;
+}
+
+/** One node's timing in a run, as the `timings` field shows it. */
+export interface NodeTiming {
+  readonly node: string;
+  readonly version: string;
+  /** From the start of the run. */
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly queueWaitMs: number | null;
+  readonly batchSize: number | null;
+}
+
+/** A node execution in progress. */
+export interface NodeHandle {
+  readonly index: number;
+  readonly start: number;
+  readonly span: Span | undefined;
+  readonly context: Context | undefined;
+}
+
+/**
+ * The telemetry of one pipeline run: its span and its nodes' spans (only when a tracer records:
+ * an unsampled or untraced request creates one non-recording span and nothing else), per-node
+ * timings for the answer, and the metrics.
+ */
+export class RunTelemetry {
+  readonly #plan: PipelinePlan;
+  readonly #engine: EngineTelemetry;
+  readonly #started = performance.now();
+  readonly #span: Span | undefined;
+  readonly #context: Context | undefined;
+  readonly #timings: (NodeTiming | undefined)[];
+
+  constructor(plan: PipelinePlan, engine: EngineTelemetry, requestId: string, unitKey: string) {
+    this.#plan = plan;
+    this.#engine = engine;
+    this.#timings = new Array(plan.nodes.length);
+    if (!engine.tracing) return;
+    const parent = context.active();
+    const span = tracer().startSpan(SpanName.pipeline(plan.name), {}, parent);
+    if (!span.isRecording()) return;
+    span.setAttributes({
+      [Attr.pipeline]: plan.name,
+      [Attr.requestId]: requestId,
+      [Attr.routingKeyHash]: hash('sha256', unitKey, 'hex').slice(0, 16),
+    });
+    this.#span = span;
+    this.#context = trace.setSpan(parent, span);
+  }
+
+  /** The trace this run belongs to, when it is traced. */
+  get traceId(): string | null {
+    return this.#span?.spanContext().traceId ?? null;
+  }
+
+  nodeStarted(node: PlannedNode, decision: { version: string; sha256: string; policy: string; variant: string }): NodeHandle {
+    const start = performance.now();
+    if (!this.#context) return { index: node.index, start, span: undefined, context: undefined };
+    const span = tracer().startSpan(
+      SpanName.node(node.def.id),
+      {
+        attributes: {
+          [Attr.node]: node.def.id,
+          [Attr.nodeKind]: node.def.kind,
+          [Attr.version]: decision.version,
+          [Attr.versionSha256]: decision.sha256,
+          [Attr.policy]: decision.policy,
+          [Attr.variant]: decision.variant,
+        },
+      },
+      this.#context,
+    );
+    return { index: node.index, start, span, context: trace.setSpan(this.#context, span) };
+  }
+
+  /** Runs `fn` with the node's span active, so that the model batcher can link to it. */
+  within<T>(handle: NodeHandle, fn: () => T): T {
+    return handle.context ? context.with(handle.context, fn) : fn();
+  }
+
+  nodeFinished(handle: NodeHandle, node: PlannedNode, decision: { version: string; variant: string; policy: string; sha256: string }, outputs: NodeOutputs | undefined, error: TesseraError | undefined): void {
+    const end = performance.now();
+    const batch = batchOf(outputs);
+    this.#timings[handle.index] = {
+      node: node.def.id,
+      version: decision.version,
+      startMs: handle.start - this.#started,
+      durationMs: end - handle.start,
+      queueWaitMs: batch?.queueWaitMs ?? null,
+      batchSize: batch?.size ?? null,
+    };
+    const attributes = metricAttributes(this.#plan.name, node.def.id, decision.version, decision.variant);
+    const instruments = this.#engine.instruments;
+    instruments.nodeDuration.record(end - handle.start, attributes);
+    instruments.versionRequests.add(1, attributes);
+    if (error) instruments.nodeErrors.add(1, { ...attributes, [Attr.errorCode]: error.code });
+    const span = handle.span;
+    if (!span) return;
+    if (decision.variant === 'fallback') span.setAttributes({ [Attr.fallback]: decision.policy, [Attr.version]: decision.version, [Attr.versionSha256]: decision.sha256 });
+    if (batch) {
+      span.setAttributes({ [Attr.batchSize]: batch.size, [Attr.batchQueueWaitMs]: batch.queueWaitMs, [Attr.batchComputeMs]: batch.computeMs });
+      if (batch.span) span.setAttributes({ [Attr.batchTraceId]: batch.span.traceId, [Attr.batchSpanId]: batch.span.spanId });
+    }
+    if (error) {
+      span.setAttribute(Attr.errorCode, error.code);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    }
+    span.end();
+  }
+
+  /**
+   * A shadow execution: a span of its own, marked, under the run (never under a node of the
+   * request, and never an error of it).
+   */
+  shadowStarted(node: PlannedNode, version: string): { end(error?: unknown): void; within<T>(fn: () => T): T } {
+    if (!this.#context) return { end: () => {}, within: (fn) => fn() };
+    const span = tracer().startSpan(
+      SpanName.shadow(node.def.id),
+      { attributes: { [Attr.node]: node.def.id, [Attr.nodeKind]: node.def.kind, [Attr.version]: version, [Attr.variant]: 'shadow', [Attr.shadow]: true } },
+      this.#context,
+    );
+    const spanContext = trace.setSpan(this.#context, span);
+    return {
+      within: (fn) => context.with(spanContext, fn),
+      end: (error) => {
+        if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        span.end();
+      },
+    };
+  }
+
+  /** The run is over: its span ends, and the request duration is recorded. */
+  finished(failed: boolean): void {
+    this.#engine.instruments.requestDuration.record(performance.now() - this.#started, requestAttributes(this.#plan.name, failed));
+    if (!this.#span) return;
+    this.#span.setAttribute(Attr.status, failed ? 'partial' : 'ok');
+    this.#span.end();
+  }
+
+  /** The timings of the nodes that ran, in the order they started. */
+  timings(): NodeTiming[] {
+    return this.#timings.filter((t): t is NodeTiming => t !== undefined).sort((a, b) => a.startMs - b.startMs);
+  }
+}
+
+const attributeCache = new Map<string, Attributes>();
+
+/** Metric attributes per node version and variant, built once (they are on every execution). */
+function metricAttributes(pipeline: string, node: string, version: string, variant: string): Attributes {
+  const key = `${pipeline}\u0000${node}\u0000${version}\u0000${variant}`;
+  let attributes = attributeCache.get(key);
+  if (!attributes) attributeCache.set(key, (attributes = { [Attr.pipeline]: pipeline, [Attr.node]: node, [Attr.version]: version, [Attr.variant]: variant }));
+  return attributes;
+}
+
+const requestAttributeCache = new Map<string, Attributes>();
+
+function requestAttributes(pipeline: string, failed: boolean): Attributes {
+  const key = `${pipeline}\u0000${failed}`;
+  let attributes = requestAttributeCache.get(key);
+  if (!attributes) requestAttributeCache.set(key, (attributes = { [Attr.pipeline]: pipeline, [Attr.status]: failed ? 'partial' : 'ok' }));
+  return attributes;
+}
