@@ -3,6 +3,7 @@ import { loadPipelines } from '../definition/load.js';
 import type { PipelineDefinition } from '../definition/types.js';
 import { createEngine, type Engine } from '../execution/engine.js';
 import { createServer } from '../server/server.js';
+import { registerTelemetry } from '../server/telemetry.js';
 import { watchFiles, type Watcher } from '../server/watch.js';
 import { RolloutManager } from '../routing/rollouts/index.js';
 import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, STATE_OPTION, stateLocation } from './args.js';
@@ -15,13 +16,17 @@ const DRAIN_MS = 30_000;
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve the pipelines over GraphQL; reload on change.',
-  usage: 'tessera serve [--pipelines PATH] [--state PATH|memory] [--port N] [--host HOST] [--no-watch] [--no-graphiql]',
+  usage: 'tessera serve [--pipelines PATH] [--state PATH|memory] [--port N] [--host HOST] [--trace-file PATH] [--no-watch] [--no-graphiql]',
   help: `Loads and checks the pipelines (nothing starts if any problem is found), then serves GraphQL at
 http://HOST:PORT/graphql, liveness at /health and readiness at /ready.
 With watching on (the default), an edit to a pipeline or model file is validated first: a valid
 edit is served from the next request on; an invalid one is logged and the previous pipelines keep serving.
 Rollout state, decisions and outcomes live in the state store (an SQLite file; \`memory\` keeps nothing).
 Mutations and subscriptions need the admin token from TESSERA_ADMIN_TOKEN (Authorization: Bearer <token>).
+Traces go where the standard OTEL_* variables say (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL
+http/protobuf or http/json, OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_EXPORTER otlp,zipkin, OTEL_SERVICE_NAME,
+OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER) and, with --trace-file, to an OTLP JSON lines file.
+Prometheus metrics at /metrics. TESSERA_TRACING=off skips the tracing code paths.
 Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tessera/state.db), TESSERA_PORT
 (default 4000), TESSERA_HOST (default 127.0.0.1), TESSERA_ADMIN_TOKEN.`,
   async run(args, io) {
@@ -34,6 +39,7 @@ Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tesser
         host: { type: 'string' },
         watch: { type: 'boolean', default: true },
         graphiql: { type: 'boolean', default: true },
+        'trace-file': { type: 'string' },
       },
       false,
     );
@@ -47,15 +53,19 @@ Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tesser
       return 1;
     }
     const logger = { info: io.stderr, warn: (m: string) => io.stderr(`warn: ${m}`), error: (m: string) => io.stderr(`error: ${m}`) };
+    // The SDK first: the engine's meters and tracers come from what is registered when it is made.
+    const telemetry = registerTelemetry(values['trace-file'] ? { traceFile: values['trace-file'] } : {});
     const state = stateLocation(values.state);
     const store = openStore(state);
     const rollouts = new RolloutManager({ store });
     await rollouts.prepare(loaded.pipelines);
     const adminToken = process.env.TESSERA_ADMIN_TOKEN || undefined;
-    const server = createServer({ engine: createEngine(loaded.pipelines, { rollouts }), graphiql: values.graphiql, logger, ...(adminToken ? { adminToken } : {}) });
+    telemetry.observeRollouts(() => rollouts);
+    const server = createServer({ engine: createEngine(loaded.pipelines, { rollouts }), graphiql: values.graphiql, logger, telemetry, ...(adminToken ? { adminToken } : {}) });
     const url = await server.listen(port, host);
     io.stdout(`Tessera serving ${describe(loaded.pipelines)} at ${url.href}`);
     io.stderr(`State: ${state === 'memory' ? 'in memory (nothing is kept)' : state}. Admin operations: ${adminToken ? 'enabled' : 'disabled (set TESSERA_ADMIN_TOKEN)'}.`);
+    io.stderr(`Traces: ${telemetry.destinations.length > 0 ? telemetry.destinations.join('; ') : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT or --trace-file)'}. Metrics: ${new URL('/metrics', url).href}.`);
     const watcher = values.watch ? await watchPipelines(locations, loaded.pipelines, server, rollouts, io) : undefined;
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
@@ -68,6 +78,7 @@ Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tesser
     await rollouts.close();
     await server.engine.close();
     await store.close();
+    await telemetry.shutdown();
     return 0;
   },
 };

@@ -17,7 +17,7 @@ export const FIXED_QUERY_FIELDS: readonly string[] = ['pipelines', 'pipeline', '
  */
 export const FIXED_TYPE_NAMES: readonly string[] = [
   'Query', 'Mutation', 'Subscription',
-  'ReasonCode', 'Contribution', 'RoutingDecision',
+  'ReasonCode', 'Contribution', 'RoutingDecision', 'NodeTiming',
   'Pipeline', 'PipelineInputField', 'PipelineNode', 'PipelineNodeOutput', 'PipelineEdge', 'PipelineOutput',
   'NodeKind', 'EdgeKind', 'NodeVersion', 'NodeRouting',
   'Rollout', 'RolloutStatus', 'RolloutEvent', 'GateStatus', 'GateValue', 'VersionShare', 'Interval', 'ArmReadout', 'SrmCheck',
@@ -27,6 +27,8 @@ export const FIXED_TYPE_NAMES: readonly string[] = [
 export const REQUEST_ID_FIELD = 'requestId';
 export const NODES_FIELD = 'nodes';
 export const ROUTING_FIELD = 'routing';
+export const TRACE_ID_FIELD = 'traceId';
+export const TIMINGS_FIELD = 'timings';
 
 export const batchFieldName = (pipeline: string): string => `${pipeline}Batch`;
 export const inputTypeName = (pipeline: string): string => `${typePrefix(pipeline)}Input`;

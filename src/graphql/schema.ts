@@ -36,9 +36,11 @@ import {
   REQUEST_ID_FIELD,
   resultTypeName,
   ROUTING_FIELD,
+  TIMINGS_FIELD,
+  TRACE_ID_FIELD,
 } from './names.js';
 import { selectedNodes } from './selection.js';
-import { ContributionType, ReasonCodeType, RoutingDecisionType } from './sharedTypes.js';
+import { ContributionType, NodeTimingType, ReasonCodeType, RoutingDecisionType } from './sharedTypes.js';
 
 export interface SchemaOptions {
   /** Most inputs one batch field call may take. Default 10,000. */
@@ -182,6 +184,19 @@ function buildResultType(plan: PipelinePlan, enumType: (name: string, values: re
     ),
     description: 'Outputs of individual nodes. Selecting a node runs it (and what it reads).',
     resolve: (run) => run,
+  };
+  fields[TRACE_ID_FIELD] = {
+    type: GraphQLString,
+    description: 'The W3C trace id of this request, when it is traced: open it in the trace viewer.',
+    resolve: (run) => run.traceId,
+  };
+  fields[TIMINGS_FIELD] = {
+    type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(NodeTimingType))),
+    description: 'For each node that ran: version, start, duration, and for model runs the queue wait and batch size.',
+    resolve: async (run) => {
+      await run.settled();
+      return run.timings();
+    },
   };
   fields[ROUTING_FIELD] = {
     type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(RoutingDecisionType))),

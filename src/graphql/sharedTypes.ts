@@ -1,4 +1,4 @@
-import { GraphQLFloat, GraphQLNonNull, GraphQLObjectType, GraphQLString } from 'graphql';
+import { GraphQLFloat, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLString } from 'graphql';
 
 /** A reason code: a component that pulled the combined result the wrong way. */
 export const ReasonCodeType = new GraphQLObjectType({
@@ -34,5 +34,19 @@ export const RoutingDecisionType = new GraphQLObjectType({
     sha256: { type: new GraphQLNonNull(GraphQLString), description: 'sha256 of the version’s model file or parameters.' },
     policy: { type: new GraphQLNonNull(GraphQLString), description: 'The rollout policy, e.g. split(v1=90%,v2=10%).' },
     variant: { type: new GraphQLNonNull(GraphQLString), description: 'The version’s role in the policy: stable, control, treatment, candidate, arm.' },
+  },
+});
+
+/** One node's timing in one request, for drawing a waterfall. */
+export const NodeTimingType = new GraphQLObjectType({
+  name: 'NodeTiming',
+  description: 'When a node ran in this request: a waterfall without a trace viewer.',
+  fields: {
+    node: { type: new GraphQLNonNull(GraphQLString) },
+    version: { type: new GraphQLNonNull(GraphQLString) },
+    startMs: { type: new GraphQLNonNull(GraphQLFloat), description: 'Milliseconds from the start of the pipeline run.' },
+    durationMs: { type: new GraphQLNonNull(GraphQLFloat), description: 'Including the wait for a batch.' },
+    queueWaitMs: { type: GraphQLFloat, description: 'For batched model runs: the wait for the batch to start.' },
+    batchSize: { type: GraphQLInt, description: 'For batched model runs: the rows in the run this request joined.' },
   },
 });

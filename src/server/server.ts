@@ -1,8 +1,11 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { GraphQLSchema } from 'graphql';
-import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST, type GraphQLSchema } from 'graphql';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { Attr, SpanName } from '../telemetry/attributes.js';
+import type { RegisteredTelemetry } from './telemetry.js';
 import type { Engine } from '../execution/engine.js';
 import type { AdminContext } from '../graphql/rollouts.js';
 import { buildSchema, type SchemaOptions } from '../graphql/schema.js';
@@ -18,6 +21,13 @@ export interface ServerOptions extends SchemaOptions {
    * they are refused.
    */
   readonly adminToken?: string;
+  /** Registered telemetry (see `registerTelemetry`): serves /metrics. */
+  readonly telemetry?: RegisteredTelemetry;
+  /**
+   * Start a span per GraphQL request, continuing an incoming W3C `traceparent` (default true;
+   * TESSERA_TRACING=off turns it off, with the engine's spans).
+   */
+  readonly tracing?: boolean;
   readonly logger?: Logger;
 }
 
@@ -63,13 +73,15 @@ export function createServer(options: ServerOptions): TesseraServer {
       context: ({ request }: { request: Request }): AdminContext => ({ ...adminContext(request, options.adminToken), shutdown: shutdown.signal }),
       plugins: [
         useReadinessCheck({ endpoint: '/ready', check: () => engine.pipelines.size > 0 }),
+        useOperationSpanName(),
         // Decisions are durable before the answer leaves: an outcome for any answered request finds them.
         { onResultProcess: () => engine.rollouts.flush() },
       ],
     }) as unknown as Yoga;
     return { engine, schema, yoga };
   }
-  const http = createHttpServer((request: IncomingMessage, response: ServerResponse) => {
+  const tracing = options.tracing ?? process.env.TESSERA_TRACING !== 'off';
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
     // A response that ends while closing (a subscription that shutdown completed) leaves an idle
     // keep-alive connection that `close()` already passed over: close it too.
     response.once('finish', () => {
@@ -85,6 +97,23 @@ export function createServer(options: ServerOptions): TesseraServer {
       return;
     }
     void yoga(request, response);
+  };
+  const http = createHttpServer((request: IncomingMessage, response: ServerResponse) => {
+    if (request.url === '/metrics' && request.method === 'GET' && options.telemetry) return options.telemetry.metricsHandler(request, response);
+    if (!tracing || !request.url?.startsWith('/graphql')) return handle(request, response);
+    // The GraphQL request's span, continuing the caller's trace; engine spans nest under it.
+    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const span = trace.getTracer('tessera').startSpan(
+      SpanName.operation,
+      { kind: SpanKind.SERVER, attributes: { [Attr.httpMethod]: request.method ?? 'GET', [Attr.urlPath]: '/graphql' } },
+      parent,
+    );
+    response.once('close', () => {
+      span.setAttribute(Attr.httpStatus, response.statusCode);
+      if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    context.with(trace.setSpan(parent, span), () => handle(request, response));
   });
   return {
     http,
@@ -114,6 +143,21 @@ export function createServer(options: ServerOptions): TesseraServer {
         shutdown.abort();
         http.closeIdleConnections();
       });
+    },
+  };
+}
+
+/** Names the request's span after its operation (`query Score`) once yoga knows it. */
+function useOperationSpanName(): Plugin {
+  return {
+    onExecute({ args }) {
+      const span = trace.getActiveSpan();
+      if (!span?.isRecording()) return;
+      const operation = getOperationAST(args.document, args.operationName ?? undefined);
+      if (!operation) return;
+      span.updateName(`${operation.operation}${operation.name ? ` ${operation.name.value}` : ''}`);
+      span.setAttribute(Attr.graphqlOperationType, operation.operation);
+      if (operation.name) span.setAttribute(Attr.graphqlOperationName, operation.name.value);
     },
   };
 }

@@ -222,6 +222,14 @@ export class RolloutManager {
     return this.#controller(pipeline, node);
   }
 
+  /** Where every rollout stands, synchronously (for metrics gauges): policy, status, traffic. */
+  snapshot(): { pipeline: string; node: string; policy: string; status: string; traffic: { version: string; share: number }[] }[] {
+    return [...this.#controllers.values()].map((c) => {
+      const shares = c.policy.traffic();
+      return { pipeline: c.pipeline, node: c.def.id, policy: c.def.routing.policy, status: c.state.status, traffic: c.versions.map((version, i) => ({ version, share: shares[i] ?? 0 })) };
+    });
+  }
+
   /** Every rollout, or those of one pipeline. */
   async list(pipeline?: string): Promise<RolloutView[]> {
     const chosen = [...this.#controllers.values()].filter((c) => pipeline === undefined || c.pipeline === pipeline);

@@ -1,0 +1,119 @@
+/**
+ * The server registers the OpenTelemetry SDK (the engine only uses the API): traces exported as
+ * the standard `OTEL_*` variables say, optionally to Zipkin and to an OTLP JSON lines file, and
+ * metrics served in Prometheus text format at /metrics.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { metrics } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, NodeTracerProvider, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { RolloutManager } from '../routing/rollouts/index.js';
+import { Attr, Metric } from '../telemetry/attributes.js';
+
+export interface TelemetryOptions {
+  /** Also write every span as OTLP JSON, one export request per line. */
+  readonly traceFile?: string;
+  /** Extra span processors (tests use an in-memory exporter). */
+  readonly spanProcessors?: readonly SpanProcessor[];
+  /** Environment to read `OTEL_*` from (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** What the server needs of registered telemetry. */
+export interface RegisteredTelemetry {
+  /** Where traces go, for the start-up log. */
+  readonly destinations: readonly string[];
+  /** Serves Prometheus text. */
+  metricsHandler(request: IncomingMessage, response: ServerResponse): void;
+  /** Reports rollout traffic shares as a gauge. */
+  observeRollouts(rollouts: () => RolloutManager): void;
+  /** Flushes what is buffered and stops the providers. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Registers tracer and meter providers globally. Trace exporters come from the environment:
+ * `OTEL_TRACES_EXPORTER` (otlp, zipkin, console, none; comma-separated), or OTLP when an
+ * `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` is set; the OTLP protocol from
+ * `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` (http/protobuf, the default, or http/json). The exporters
+ * read their endpoint and headers from the environment; the sampler comes from
+ * `OTEL_TRACES_SAMPLER`/`_ARG`; the service name and resource attributes from
+ * `OTEL_SERVICE_NAME`/`OTEL_RESOURCE_ATTRIBUTES` (service name default `tessera`).
+ */
+export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTelemetry {
+  const env = options.env ?? process.env;
+  const resource = defaultResource()
+    .merge(resourceFromAttributes({ 'service.name': 'tessera' }))
+    .merge(detectResources({ detectors: [envDetector] }));
+  const exporters: { name: string; exporter: SpanExporter }[] = [];
+  const requested = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const otlpEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (requested.includes('otlp') || (requested.length === 0 && otlpEndpoint)) {
+    const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+    if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+      throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json; got "${protocol}" (gRPC is not supported).`);
+    }
+    exporters.push({ name: `OTLP ${protocol} ${otlpEndpoint ?? 'http://localhost:4318'}`, exporter: protocol === 'http/json' ? new OtlpJsonExporter() : new OtlpProtobufExporter() });
+  }
+  if (requested.includes('zipkin')) {
+    exporters.push({ name: `Zipkin ${env.OTEL_EXPORTER_ZIPKIN_ENDPOINT ?? 'http://localhost:9411/api/v2/spans'}`, exporter: new ZipkinExporter() });
+  }
+  if (options.traceFile) exporters.push({ name: `OTLP JSON lines ${options.traceFile}`, exporter: new JsonLinesExporter(options.traceFile) });
+  const tracerProvider = new NodeTracerProvider({
+    resource,
+    spanProcessors: [...exporters.map((e) => new BatchSpanProcessor(e.exporter)), ...(options.spanProcessors ?? [])],
+  });
+  tracerProvider.register();
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+  metrics.setGlobalMeterProvider(meterProvider);
+  return {
+    destinations: exporters.map((e) => e.name),
+    metricsHandler: (request, response) => prometheus.getMetricsRequestHandler(request, response),
+    observeRollouts(rollouts) {
+      const gauge = metrics.getMeter('tessera').createObservableGauge(Metric.trafficShare, { description: 'Share of traffic each version gets under its rollout policy (0 to 1).' });
+      gauge.addCallback((result) => {
+        for (const rollout of rollouts().snapshot()) {
+          for (const { version, share } of rollout.traffic) {
+            result.observe(share, { [Attr.pipeline]: rollout.pipeline, [Attr.node]: rollout.node, [Attr.version]: version, [Attr.policy]: rollout.policy, [Attr.status]: rollout.status });
+          }
+        }
+      });
+    },
+    async shutdown() {
+      await tracerProvider.shutdown();
+      await meterProvider.shutdown();
+    },
+  };
+}
+
+/** Writes each export batch as one line of OTLP JSON (`ExportTraceServiceRequest`), for offline viewing. */
+class JsonLinesExporter implements SpanExporter {
+  readonly #out: WriteStream;
+
+  constructor(file: string) {
+    this.#out = createWriteStream(file, { flags: 'a' });
+  }
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    const bytes = JsonTraceSerializer.serializeRequest(spans);
+    if (!bytes) return done({ code: ExportResultCode.FAILED, error: new Error('spans could not be serialized') });
+    this.#out.write(`${Buffer.from(bytes).toString('utf8')}\n`, (error) => done(error ? { code: ExportResultCode.FAILED, error } : { code: ExportResultCode.SUCCESS }));
+  }
+
+  forceFlush(): Promise<void> {
+    return new Promise((resolve) => (this.#out.writableNeedDrain ? this.#out.once('drain', () => resolve()) : resolve()));
+  }
+
+  shutdown(): Promise<void> {
+    return new Promise((resolve) => this.#out.end(() => resolve()));
+  }
+}
