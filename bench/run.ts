@@ -11,6 +11,7 @@
  * absolute numbers across runs.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -79,9 +80,30 @@ async function loadRepeat(name: string, child: Child, bodies: readonly string[],
   return { rps, p50, p99, last };
 }
 
-function startTessera(): Promise<Child> {
+function startTessera(env: NodeJS.ProcessEnv = {}): Promise<Child> {
   const state = path.join(mkdtempSync(path.join(tmpdir(), 'tessera-bench-')), 'state.db');
-  return startChild([path.join(root, 'dist/cli/main.js'), 'serve', '--pipelines', path.join(root, 'pipelines'), '--state', state, '--port', '0', '--no-watch', '--no-graphiql'], /at (http:\/\/\S+)/, (m) => m[1] as string);
+  return startChild(
+    [path.join(root, 'dist/cli/main.js'), 'serve', '--pipelines', path.join(root, 'pipelines'), '--state', state, '--port', '0', '--no-watch', '--no-graphiql'],
+    /at (http:\/\/\S+)/,
+    (m) => m[1] as string,
+    env,
+  );
+}
+
+/** An OTLP/HTTP receiver that accepts and counts what it is sent (a collector that drops it all). */
+async function otlpSink(): Promise<{ url: string; requests: () => number; bytes: () => number; close(): Promise<void> }> {
+  let requests = 0;
+  let bytes = 0;
+  const server = createHttpServer((request, response) => {
+    request.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    request.on('end', () => {
+      requests++;
+      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, requests: () => requests, bytes: () => bytes, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 const tsChild = (file: string) => startChild(['--import', 'tsx', path.join(root, 'bench', file)], /listening (\d+)/, (m) => `http://127.0.0.1:${m[1]}/graphql`);
@@ -103,6 +125,18 @@ async function comparison(): Promise<void> {
   const floor = await tsChild('floor.ts');
   const floor64 = await loadRepeat('(c) GraphQL floor c=64', floor, floorBodies, 64);
   await floor.stop();
+  // Telemetry cost at c=64: tracing code paths off, on with no exporter (the default), and OTLP
+  // export of every span to a receiver, side by side.
+  const untraced = await startTessera({ TESSERA_TRACING: 'off' });
+  const tracingOff = await loadRepeat('(g) Tessera c=64, TESSERA_TRACING=off', untraced, graphqlBodies, 64);
+  await untraced.stop();
+  const sink = await otlpSink();
+  const exporting = await startTessera({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_MAX_QUEUE_SIZE: '65536' });
+  const tracingOtlp = await loadRepeat('(h) Tessera c=64, OTLP export of every span', exporting, graphqlBodies, 64);
+  await exporting.stop();
+  log(`OTLP receiver: ${sink.requests()} export requests, ${(sink.bytes() / 2 ** 20).toFixed(1)} MiB`);
+  await sink.close();
+
   const tessera = await startTessera();
   const online: Record<number, Awaited<ReturnType<typeof loadRepeat>>> = {};
   for (const c of [1, 16, 64, 256]) online[c] = await loadRepeat(`(d) Tessera online c=${c}`, tessera, graphqlBodies, c);
@@ -164,6 +198,8 @@ async function comparison(): Promise<void> {
     ['(e) tessera run ≥ 0.5 × (a) raw', m(cli) / m(raw), 0.5],
     ['(d) c=64 ≥ 1.5 × (b) c=64', m((online[64] as { rps: Measure }).rps) / m(peer64.rps), 1.5],
     ['(d) c=64 ≥ 0.7 × (c) c=64', m((online[64] as { rps: Measure }).rps) / m(floor64.rps), 0.7],
+    ['(d) no exporter ≥ 0.97 × (g) tracing off', m((online[64] as { rps: Measure }).rps) / m(tracingOff.rps), 0.97],
+    ['(h) OTLP export ≥ 0.85 × (g) tracing off', m(tracingOtlp.rps) / m(tracingOff.rps), 0.85],
   ] as const;
   const p50gap = m((online[1] as { p50: Measure }).p50) - m(peer1.p50);
   rows.push('', '| target | measured | met |', '| --- | ---: | :---: |');

@@ -67,11 +67,11 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
     exporters.push({ name: `Zipkin ${env.OTEL_EXPORTER_ZIPKIN_ENDPOINT ?? 'http://localhost:9411/api/v2/spans'}`, exporter: new ZipkinExporter() });
   }
   if (options.traceFile) exporters.push({ name: `OTLP JSON lines ${options.traceFile}`, exporter: new JsonLinesExporter(options.traceFile) });
-  const tracerProvider = new NodeTracerProvider({
-    resource,
-    spanProcessors: [...exporters.map((e) => new BatchSpanProcessor(e.exporter)), ...(options.spanProcessors ?? [])],
-  });
-  tracerProvider.register();
+  const processors = [...exporters.map((e) => new BatchSpanProcessor(e.exporter)), ...(options.spanProcessors ?? [])];
+  // With nowhere to send spans, no tracer is registered: the API stays a no-op and tracing costs
+  // next to nothing (no trace ids either; an incoming traceparent is then not continued).
+  const tracerProvider = processors.length > 0 ? new NodeTracerProvider({ resource, spanProcessors: processors }) : undefined;
+  tracerProvider?.register();
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
   metrics.setGlobalMeterProvider(meterProvider);
@@ -89,7 +89,7 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
       });
     },
     async shutdown() {
-      await tracerProvider.shutdown();
+      await tracerProvider?.shutdown();
       await meterProvider.shutdown();
     },
   };
