@@ -3,7 +3,7 @@
  * the standard `OTEL_*` variables say, optionally to Zipkin and to an OTLP JSON lines file, and
  * metrics served in Prometheus text format at /metrics.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { metrics } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
@@ -14,7 +14,8 @@ import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, NodeTracerProvider, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { didYouMean } from '../errors/index.js';
 import type { RolloutManager } from '../routing/rollouts/index.js';
 import { Attr, Metric } from '../telemetry/attributes.js';
 
@@ -39,6 +40,9 @@ export interface RegisteredTelemetry {
   shutdown(): Promise<void>;
 }
 
+/** The values of `OTEL_TRACES_EXPORTER` that Tessera knows (`none`: only `--trace-file`, if given). */
+const TRACE_EXPORTERS: readonly string[] = ['otlp', 'zipkin', 'console', 'none'];
+
 /**
  * Registers tracer and meter providers globally. Trace exporters come from the environment:
  * `OTEL_TRACES_EXPORTER` (otlp, zipkin, console, none; comma-separated), or OTLP when an
@@ -55,6 +59,11 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
     .merge(detectResources({ detectors: [envDetector] }));
   const exporters: { name: string; exporter: SpanExporter }[] = [];
   const requested = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  // A misspelt exporter would otherwise leave the server silently exporting nothing.
+  const unknown = requested.filter((name) => !TRACE_EXPORTERS.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`OTEL_TRACES_EXPORTER takes ${TRACE_EXPORTERS.join(', ')} (comma-separated); got "${unknown.join(', ')}".${didYouMean(unknown[0] as string, TRACE_EXPORTERS)}`);
+  }
   const otlpEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (requested.includes('otlp') || (requested.length === 0 && otlpEndpoint)) {
     const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
@@ -66,6 +75,7 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
   if (requested.includes('zipkin')) {
     exporters.push({ name: `Zipkin ${env.OTEL_EXPORTER_ZIPKIN_ENDPOINT ?? 'http://localhost:9411/api/v2/spans'}`, exporter: new ZipkinExporter() });
   }
+  if (requested.includes('console')) exporters.push({ name: 'console (stdout)', exporter: new ConsoleSpanExporter() });
   if (options.traceFile) exporters.push({ name: `OTLP JSON lines ${options.traceFile}`, exporter: new JsonLinesExporter(options.traceFile) });
   const processors = [...exporters.map((e) => new BatchSpanProcessor(e.exporter)), ...(options.spanProcessors ?? [])];
   // With nowhere to send spans, no tracer is registered: the API stays a no-op and tracing costs
@@ -98,12 +108,26 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
 /** Writes each export batch as one line of OTLP JSON (`ExportTraceServiceRequest`), for offline viewing. */
 class JsonLinesExporter implements SpanExporter {
   readonly #out: WriteStream;
+  #error: Error | undefined;
 
   constructor(file: string) {
-    this.#out = createWriteStream(file, { flags: 'a' });
+    // Opened now: a path that cannot be written stops the start-up with its reason, instead of an
+    // unhandled stream error crashing the server after it has said it is serving.
+    let fd: number;
+    try {
+      fd = openSync(file, 'a');
+    } catch (error) {
+      throw new Error(`Cannot write the trace file "${file}": ${(error as Error).message}`, { cause: error });
+    }
+    this.#out = createWriteStream(file, { fd });
+    // A failed write (a full disk) fails its export and the later ones; it must not end the process.
+    this.#out.on('error', (error) => {
+      this.#error ??= error;
+    });
   }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    if (this.#error) return done({ code: ExportResultCode.FAILED, error: this.#error });
     const bytes = JsonTraceSerializer.serializeRequest(spans);
     if (!bytes) return done({ code: ExportResultCode.FAILED, error: new Error('spans could not be serialized') });
     this.#out.write(`${Buffer.from(bytes).toString('utf8')}\n`, (error) => done(error ? { code: ExportResultCode.FAILED, error } : { code: ExportResultCode.SUCCESS }));

@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APPLICANT } from '../helpers/applicants.js';
+import { tree } from '../helpers/otel.js';
+import { decodeExport, exportedTreeOf, startOtlpReceiver, type ExportedSpan, type OtlpReceiver } from '../helpers/otelOtlp.js';
+import { bundledPipelines, repoRoot } from '../helpers/paths.js';
+import { startServe } from '../helpers/serve.js';
+import { registerTelemetry } from '../../src/server/telemetry.js';
+
+const SERVE_ARGS = ['--pipelines', bundledPipelines, '--state', 'memory', '--port', '0', '--no-watch', '--no-graphiql'];
+const QUERY = 'query Score($input: CreditScoreInput!) { creditScore(input: $input) { requestId traceId score } }';
+/** What `score` needs for an applicant with a credit history, and the model runs among them. */
+const SCORE_NODES = ['debtToIncome', 'loanToIncome', 'repayment', 'defaultRisk', 'affordability', 'fraud', 'score'];
+const MODEL_RUNS: Record<string, string> = { repayment: 'repayment@v1', affordability: 'affordability@v1', fraud: 'fraud@v1' };
+const SERVER = 2;
+const INTERNAL = 1;
+
+/** The tree `tessera serve` exports for one `creditScore { score }` (APPLICANT is on repayment v1). */
+const scoreTree = () =>
+  tree(
+    'query Score',
+    tree(
+      'tessera.pipeline creditScore',
+      ...SCORE_NODES.map((id) => (MODEL_RUNS[id] ? tree(`tessera.node ${id}`, tree(`tessera.model_run ${MODEL_RUNS[id]}`)) : tree(`tessera.node ${id}`))),
+    ),
+  );
+
+async function score(url: string, headers: Record<string, string> = {}): Promise<{ requestId: string; traceId: string }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: QUERY, variables: { input: APPLICANT } }),
+  });
+  const body = (await response.json()) as { data: { creditScore: { requestId: string; traceId: string } }; errors?: unknown };
+  expect(body.errors).toBeUndefined();
+  return body.data.creditScore;
+}
+
+let receiver: OtlpReceiver;
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+});
+
+afterAll(async () => {
+  await receiver.close();
+});
+
+describe('tessera serve exporting OTLP over HTTP', () => {
+  it('sends protobuf by default, with the service name, resource attributes and headers of the environment, continuing the caller’s trace', async () => {
+    const serve = await startServe(SERVE_ARGS, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-token=t0ken',
+      OTEL_SERVICE_NAME: 'tessera-otlp-protobuf',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test,team=risk',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    try {
+      await serve.waitFor(/^Traces: /m);
+      expect(serve.stderr()).toContain(`Traces: OTLP http/protobuf ${receiver.endpoint}. Metrics: `);
+      // A caller's W3C traceparent: the request continues that trace.
+      const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const callerSpan = '00f067aa0ba902b7';
+      const answer = await score(serve.url, { traceparent: `00-${callerTrace}-${callerSpan}-01` });
+      expect(answer.traceId).toBe(callerTrace);
+      // Batches go out every 100 ms while the server runs; the operation span ends last.
+      const all = await receiver.waitFor((spans) => spans.some((s) => s.traceId === callerTrace && s.name === 'query Score'));
+      const spans = all.filter((s) => s.traceId === callerTrace);
+
+      const exports = receiver.received.filter((r) => decodeExport(r)[0]?.resource['service.name'] === 'tessera-otlp-protobuf');
+      expect(exports.length).toBeGreaterThan(0);
+      for (const request of exports) {
+        expect(request.path).toBe('/v1/traces');
+        expect(request.headers['content-type']).toBe('application/x-protobuf');
+        expect(request.headers['x-collector-token']).toBe('t0ken');
+      }
+      for (const span of spans) {
+        expect(span.resource).toEqual({
+          'service.name': 'tessera-otlp-protobuf',
+          'deployment.environment.name': 'test',
+          team: 'risk',
+          'telemetry.sdk.language': 'nodejs',
+          'telemetry.sdk.name': 'opentelemetry',
+          'telemetry.sdk.version': expect.stringMatching(/^\d+\.\d+\.\d+/),
+        });
+        expect(span.scope).toBe('tessera');
+      }
+
+      const operation = spans.find((s) => s.name === 'query Score') as ExportedSpan;
+      expect(operation.parentSpanId).toBe(callerSpan);
+      expect(operation.kind).toBe(SERVER);
+      expect(operation.attributes).toEqual({
+        'http.request.method': 'POST',
+        'url.path': '/graphql',
+        'graphql.operation.type': 'query',
+        'graphql.operation.name': 'Score',
+        'http.response.status_code': 200,
+      });
+      expect(exportedTreeOf(spans, operation)).toEqual(scoreTree());
+      expect(spans).toHaveLength(2 + SCORE_NODES.length + 3);
+
+      const pipeline = spans.find((s) => s.name === 'tessera.pipeline creditScore') as ExportedSpan;
+      expect(pipeline.kind).toBe(INTERNAL);
+      expect(pipeline.attributes).toEqual({
+        'tessera.pipeline': 'creditScore',
+        'tessera.request_id': answer.requestId,
+        'tessera.routing_key.hash': createHash('sha256').update(APPLICANT.applicantId).digest('hex').slice(0, 16),
+        'tessera.status': 'ok',
+      });
+      const fraud = spans.find((s) => s.name === 'tessera.node fraud') as ExportedSpan;
+      const fraudRun = spans.find((s) => s.name === 'tessera.model_run fraud@v1') as ExportedSpan;
+      expect(fraud.attributes).toMatchObject({
+        'tessera.node': 'fraud',
+        'tessera.node.kind': 'onnx',
+        'tessera.version': 'v1',
+        'tessera.version.sha256': createHash('sha256').update(readFileSync(path.join(repoRoot, 'examples/credit-score/models/fraud.onnx'))).digest('hex'),
+        'tessera.policy': 'fixed(v1)',
+        'tessera.variant': 'stable',
+        'tessera.batch.size': 1,
+        'tessera.batch.trace_id': callerTrace,
+        'tessera.batch.span_id': fraudRun.spanId,
+      });
+      expect(fraudRun.links).toEqual([{ traceId: callerTrace, spanId: fraud.spanId }]);
+      expect(fraudRun.attributes).toMatchObject({ 'tessera.node': 'fraud', 'tessera.version': 'v1', 'tessera.batch.size': 1 });
+      expect(spans.every((s) => s.status.code === 0)).toBe(true);
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+  });
+
+  it('sends JSON with OTEL_EXPORTER_OTLP_PROTOCOL=http/json, and flushes what is buffered on SIGTERM', async () => {
+    // A delay of ten minutes: nothing leaves before the shutdown does.
+    const serve = await startServe(SERVE_ARGS, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_SERVICE_NAME: 'tessera-otlp-json',
+      OTEL_BSP_SCHEDULE_DELAY: '600000',
+    });
+    let stopped = false;
+    try {
+      await serve.waitFor(/^Traces: /m);
+      expect(serve.stderr()).toContain(`Traces: OTLP http/json ${receiver.endpoint}. Metrics: `);
+      const before = receiver.received.length;
+      const answer = await score(serve.url);
+      expect(receiver.received.length).toBe(before);
+      expect(await serve.stop()).toBe(0);
+      stopped = true;
+
+      const exports = receiver.received.slice(before);
+      expect(exports.length).toBeGreaterThan(0);
+      for (const request of exports) {
+        expect(request.path).toBe('/v1/traces');
+        expect(request.headers['content-type']).toBe('application/json');
+      }
+      const spans = receiver.spans().filter((s) => s.traceId === answer.traceId);
+      const operation = spans.find((s) => s.name === 'query Score') as ExportedSpan;
+      // No caller trace: the operation span is the root.
+      expect(operation.parentSpanId).toBe('');
+      expect(operation.kind).toBe(SERVER);
+      expect(exportedTreeOf(spans, operation)).toEqual(scoreTree());
+      expect(spans).toHaveLength(2 + SCORE_NODES.length + 3);
+      expect(spans.every((s) => s.resource['service.name'] === 'tessera-otlp-json')).toBe(true);
+      expect((spans.find((s) => s.name === 'tessera.pipeline creditScore') as ExportedSpan).attributes['tessera.request_id']).toBe(answer.requestId);
+    } finally {
+      if (!stopped) await serve.stop();
+    }
+  });
+
+  it('sends Zipkin JSON v2 with OTEL_TRACES_EXPORTER=zipkin to OTEL_EXPORTER_ZIPKIN_ENDPOINT', async () => {
+    const serve = await startServe(SERVE_ARGS, {
+      OTEL_TRACES_EXPORTER: 'zipkin',
+      OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${receiver.endpoint}/api/v2/spans`,
+      OTEL_SERVICE_NAME: 'tessera-zipkin',
+    });
+    let stopped = false;
+    try {
+      await serve.waitFor(/^Traces: /m);
+      expect(serve.stderr()).toContain(`Traces: Zipkin ${receiver.endpoint}/api/v2/spans. Metrics: `);
+      const answer = await score(serve.url);
+      expect(await serve.stop()).toBe(0);
+      stopped = true;
+      const zipkin = receiver.received
+        .filter((r) => r.path === '/api/v2/spans')
+        .flatMap((r) => JSON.parse(r.body.toString('utf8')) as { traceId: string; id: string; parentId?: string; name: string; kind?: string; localEndpoint: { serviceName: string }; tags: Record<string, string> }[])
+        .filter((s) => s.traceId === answer.traceId);
+      expect(zipkin).toHaveLength(2 + SCORE_NODES.length + 3);
+      expect(zipkin.every((s) => s.localEndpoint.serviceName === 'tessera-zipkin')).toBe(true);
+      const operation = zipkin.find((s) => s.name === 'query Score');
+      expect(operation).toMatchObject({ kind: 'SERVER', tags: { 'graphql.operation.name': 'Score', 'http.response.status_code': '200' } });
+      expect(operation?.parentId).toBeUndefined();
+      const pipeline = zipkin.find((s) => s.name === 'tessera.pipeline creditScore');
+      expect(pipeline).toMatchObject({ parentId: operation?.id, tags: { 'tessera.request_id': answer.requestId } });
+      expect(zipkin.filter((s) => s.parentId === pipeline?.id).map((s) => s.name).sort()).toEqual(SCORE_NODES.map((id) => `tessera.node ${id}`).sort());
+    } finally {
+      if (!stopped) await serve.stop();
+    }
+  });
+
+  it('samples as OTEL_TRACES_SAMPLER says: parent-based ratio 0 drops new traces and keeps a sampled caller’s', async () => {
+    const serve = await startServe(SERVE_ARGS, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_SERVICE_NAME: 'tessera-sampled',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0',
+    });
+    let stopped = false;
+    try {
+      const dropped = await score(serve.url);
+      expect(dropped.traceId).toBeNull();
+      const callerTrace = '0af7651916cd43dd8448eb211c80319c';
+      const kept = await score(serve.url, { traceparent: `00-${callerTrace}-b7ad6b7169203331-01` });
+      expect(kept.traceId).toBe(callerTrace);
+      expect(await serve.stop()).toBe(0);
+      stopped = true;
+      const spans = receiver.spans().filter((s) => s.resource['service.name'] === 'tessera-sampled');
+      expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([callerTrace]));
+      expect(spans).toHaveLength(2 + SCORE_NODES.length + 3);
+    } finally {
+      if (!stopped) await serve.stop();
+    }
+  });
+
+  it('registers no tracer without an exporter: no trace id, and a caller’s trace is not continued', async () => {
+    const serve = await startServe(SERVE_ARGS, { OTEL_SERVICE_NAME: 'tessera-unexported' });
+    try {
+      await serve.waitFor(/^Traces: /m);
+      expect(serve.stderr()).toContain('Traces: not exported (set OTEL_EXPORTER_OTLP_ENDPOINT or --trace-file). Metrics: ');
+      const answer = await score(serve.url, { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+      expect(answer.traceId).toBeNull();
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+    expect(receiver.received.some((r) => r.body.includes('tessera-unexported'))).toBe(false);
+  });
+});
+
+describe('exporter settings that cannot work', () => {
+  it('are refused before anything is registered, naming the variable and what it takes', () => {
+    expect(() => registerTelemetry({ env: { OTEL_TRACES_EXPORTER: 'otlp,zipkn' } })).toThrow(
+      'OTEL_TRACES_EXPORTER takes otlp, zipkin, console, none (comma-separated); got "zipkn". Did you mean "zipkin"?',
+    );
+    expect(() => registerTelemetry({ env: { OTEL_TRACES_EXPORTER: 'jaeger' } })).toThrow('OTEL_TRACES_EXPORTER takes otlp, zipkin, console, none (comma-separated); got "jaeger".');
+    expect(() => registerTelemetry({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } })).toThrow(
+      'OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json; got "grpc" (gRPC is not supported).',
+    );
+  });
+});
