@@ -17,7 +17,7 @@ export type {
   RoutingDef,
 } from './definition/types.js';
 export { createEngine } from './execution/engine.js';
-export type { Engine, RunOptions, RunResult } from './execution/engine.js';
+export type { Engine, RunOptions, RunResult, StartOptions } from './execution/engine.js';
 export type { RoutingDecision } from './execution/run.js';
 export { coerceInput } from './execution/input.js';
 export type { InputProblem, InputResult } from './execution/input.js';

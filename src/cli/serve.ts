@@ -61,12 +61,14 @@ Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tesser
     await rollouts.prepare(loaded.pipelines);
     const adminToken = process.env.TESSERA_ADMIN_TOKEN || undefined;
     telemetry.observeRollouts(() => rollouts);
-    const server = createServer({ engine: createEngine(loaded.pipelines, { rollouts }), graphiql: values.graphiql, logger, telemetry, ...(adminToken ? { adminToken } : {}) });
+    // With no tracer registered, the tracing code paths are skipped as with TESSERA_TRACING=off.
+    const tracing = telemetry.tracing && process.env.TESSERA_TRACING !== 'off';
+    const server = createServer({ engine: createEngine(loaded.pipelines, { rollouts, tracing }), graphiql: values.graphiql, logger, telemetry, tracing, ...(adminToken ? { adminToken } : {}) });
     const url = await server.listen(port, host);
     io.stdout(`Tessera serving ${describe(loaded.pipelines)} at ${url.href}`);
     io.stderr(`State: ${state === 'memory' ? 'in memory (nothing is kept)' : state}. Admin operations: ${adminToken ? 'enabled' : 'disabled (set TESSERA_ADMIN_TOKEN)'}.`);
     io.stderr(`Traces: ${telemetry.destinations.length > 0 ? telemetry.destinations.join('; ') : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT or --trace-file)'}. Metrics: ${new URL('/metrics', url).href}.`);
-    const watcher = values.watch ? await watchPipelines(locations, loaded.pipelines, server, rollouts, io) : undefined;
+    const watcher = values.watch ? await watchPipelines(locations, loaded.pipelines, server, rollouts, io, tracing) : undefined;
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
@@ -98,6 +100,7 @@ async function watchPipelines(
   server: ReturnType<typeof createServer>,
   rollouts: RolloutManager,
   io: CommandIO,
+  tracing: boolean,
 ): Promise<Watcher> {
   let watcher: Watcher | undefined;
   let reloading: Promise<void> | undefined;
@@ -115,7 +118,7 @@ async function watchPipelines(
     }
     const previous: Engine = server.engine;
     await rollouts.prepare(result.pipelines);
-    server.replaceEngine(createEngine(result.pipelines, { rollouts }));
+    server.replaceEngine(createEngine(result.pipelines, { rollouts, tracing }));
     setTimeout(() => void previous.close(), DRAIN_MS).unref();
     io.stderr(`Reloaded: serving ${describe(result.pipelines)}.`);
     await rewatch(result.pipelines);

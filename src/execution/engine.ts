@@ -7,7 +7,9 @@ import type { OutcomeInput } from '../state/index.js';
 import { createInstruments } from '../telemetry/instruments.js';
 import type { EngineTelemetry } from '../telemetry/run.js';
 import { coerceInput, type InputProblem } from './input.js';
-import { PipelineRun, type RoutingDecision } from './run.js';
+import { PipelineRun, type RoutingDecision, type StartOptions } from './run.js';
+
+export type { StartOptions };
 
 /** The answer to one request outside GraphQL: output values, per-output errors, versions used. */
 export interface RunResult {
@@ -17,10 +19,9 @@ export interface RunResult {
   readonly decisions: readonly RoutingDecision[];
 }
 
-export interface RunOptions {
+export interface RunOptions extends StartOptions {
   /** Which pipeline outputs to compute; default all. Only the nodes they need run. */
   readonly outputs?: readonly string[];
-  readonly requestId?: string;
 }
 
 export interface EngineOptions {
@@ -44,7 +45,7 @@ export interface Engine {
   /** The plan of a pipeline; NOT_FOUND if there is none of that name. */
   plan(pipeline: string): PipelinePlan;
   /** Starts a request on an already validated input; the given nodes start at once. */
-  start(plan: PipelinePlan, input: Readonly<Record<string, Value>>, nodes: readonly number[], requestId?: string): PipelineRun;
+  start(plan: PipelinePlan, input: Readonly<Record<string, Value>>, nodes: readonly number[], options?: StartOptions): PipelineRun;
   /** Validates `input`, runs the pipeline and collects its outputs. Throws BAD_USER_INPUT for bad input. */
   run(pipeline: string, input: Readonly<Record<string, unknown>>, options?: RunOptions): Promise<RunResult>;
   /** Records outcomes for earlier requests (see `RolloutManager.reportOutcomes`). */
@@ -75,8 +76,8 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
     }
     return found;
   };
-  const start: Engine['start'] = (target, input, nodes, requestId) => {
-    const run = new PipelineRun(target, input, telemetry, requestId);
+  const start: Engine['start'] = (target, input, nodes, options = {}) => {
+    const run = new PipelineRun(target, input, telemetry, options);
     run.start(nodes);
     if (logged.has(target.name)) {
       const log = () =>
@@ -105,7 +106,7 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
       const checked = coerceInput(target.input, raw);
       if (!checked.ok) throw inputError(checked.problems);
       const outputs = options.outputs ? options.outputs.map((output) => outputByName(target, output)) : target.outputs;
-      const run = start(target, checked.value, outputNodes(outputs), options.requestId);
+      const run = start(target, checked.value, outputNodes(outputs), options);
       const { values, errors } = await collectOutputs(run, outputs);
       return { requestId: run.requestId, outputs: values, errors, decisions: run.decisions };
     },

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { ErrorCode, TesseraError } from '../errors/index.js';
 import type { Value } from '../definition/types.js';
 import type { NodeOutputs, RowScope } from '../nodes/types.js';
@@ -23,6 +24,14 @@ const RUNNING = 1;
 const DONE = 2;
 const FAILED = 3;
 
+/** How a run starts. */
+export interface StartOptions {
+  /** Default: a new UUIDv7. */
+  readonly requestId?: string | undefined;
+  /** The OpenTelemetry context the run's spans nest under; default the active context. */
+  readonly traceContext?: Context | undefined;
+}
+
 /**
  * One request through one pipeline. Nodes run on demand: asking for a node runs what it reads
  * first, and nothing that no one asked for runs. Pure nodes finish synchronously; a failed node
@@ -43,13 +52,13 @@ export class PipelineRun implements RowScope {
   #failed = false;
   #idle: (() => void)[] = [];
 
-  constructor(plan: PipelinePlan, input: Readonly<Record<string, Value>>, telemetry: EngineTelemetry, requestId: string = createRequestId()) {
+  constructor(plan: PipelinePlan, input: Readonly<Record<string, Value>>, telemetry: EngineTelemetry, options: StartOptions = {}) {
     const size = plan.nodes.length;
     this.#plan = plan;
-    this.requestId = requestId;
+    this.requestId = options.requestId ?? createRequestId();
     this.input = input;
     this.unitKey = String(input[plan.definition.routingKey]);
-    this.#telemetry = new RunTelemetry(plan, telemetry, requestId, this.unitKey);
+    this.#telemetry = new RunTelemetry(plan, telemetry, this.requestId, this.unitKey, options.traceContext);
     this.#status = new Uint8Array(size);
     this.#values = new Array(size);
     this.#errors = new Array(size);

@@ -1,4 +1,5 @@
 import { on } from 'node:events';
+import type { Context } from '@opentelemetry/api';
 import type {
   GraphQLList,
   GraphQLNonNull} from 'graphql';
@@ -22,17 +23,20 @@ import type { RolloutEvent } from '../state/index.js';
 
 
 /** What resolvers know of the caller. */
-export interface AdminContext {
+/** What the server puts in every GraphQL request's context. */
+export interface RequestContext {
   /** Whether the request carried the admin token. */
   readonly admin?: boolean;
   /** Why admin operations are refused when they are (no token configured, or a wrong one). */
   readonly adminRefusal?: string;
   /** Aborted when the server shuts down: subscriptions then complete, so that open streams end. */
   readonly shutdown?: AbortSignal;
+  /** The OpenTelemetry context of the request's span: pipeline runs nest under it. */
+  readonly traceContext?: Context;
 }
 
 /** Refuses a mutation or subscription without the admin token; nothing changes. */
-function requireAdmin(context: AdminContext): void {
+function requireAdmin(context: RequestContext): void {
   if (!context.admin) {
     throw new GraphQLError(context.adminRefusal ?? 'This operation needs the admin token (Authorization: Bearer <token>).', {
       extensions: { code: ErrorCode.Unauthenticated },
@@ -211,7 +215,7 @@ const VersionWeightInputType = new GraphQLInputObjectType({
 const target = { pipeline: { type: nonNull(GraphQLString) }, node: { type: nonNull(GraphQLString) } };
 
 /** `rollouts` and `rollout`: where every rollout stands. */
-export function createRolloutQueryFields(engine: Engine): GraphQLFieldConfigMap<unknown, AdminContext> {
+export function createRolloutQueryFields(engine: Engine): GraphQLFieldConfigMap<unknown, RequestContext> {
   const RolloutType = createRolloutType(engine);
   return {
     rollouts: {
@@ -228,12 +232,12 @@ export function createRolloutQueryFields(engine: Engine): GraphQLFieldConfigMap<
 }
 
 /** Rollout control and outcome reporting; every one needs the admin token. */
-export function createMutationFields(engine: Engine, rolloutType: GraphQLObjectType): GraphQLFieldConfigMap<unknown, AdminContext> {
+export function createMutationFields(engine: Engine, rolloutType: GraphQLObjectType): GraphQLFieldConfigMap<unknown, RequestContext> {
   const control = (description: string, command: (args: Record<string, unknown>) => RolloutCommand, extra: Record<string, { type: GraphQLNonNull<GraphQLList<GraphQLNonNull<GraphQLInputObjectType>>> | typeof GraphQLString }> = {}) => ({
     type: nonNull(rolloutType),
     description,
     args: { ...target, ...extra, reason: { type: GraphQLString, description: 'Recorded in the history.' } },
-    resolve: async (_s: unknown, args: Record<string, unknown>, context: AdminContext) => {
+    resolve: async (_s: unknown, args: Record<string, unknown>, context: RequestContext) => {
       requireAdmin(context);
       const reason = typeof args.reason === 'string' ? args.reason : undefined;
       try {
@@ -287,14 +291,14 @@ export function createMutationFields(engine: Engine, rolloutType: GraphQLObjectT
 }
 
 /** `rolloutEvents`: every rollout change as it happens (over SSE); needs the admin token. */
-export function createSubscriptionFields(engine: Engine): GraphQLFieldConfigMap<unknown, AdminContext> {
+export function createSubscriptionFields(engine: Engine): GraphQLFieldConfigMap<unknown, RequestContext> {
   return {
     rolloutEvents: {
       type: nonNull(RolloutEventType),
       args: { pipeline: { type: GraphQLString }, node: { type: GraphQLString } },
       // Checked before the stream exists (not inside a generator, which runs only when first read):
       // the refusal is then a located error of this field, and no listener is ever attached.
-      subscribe: (_s: unknown, args: { pipeline?: string | null; node?: string | null }, context: AdminContext) => {
+      subscribe: (_s: unknown, args: { pipeline?: string | null; node?: string | null }, context: RequestContext) => {
         requireAdmin(context);
         return rolloutEvents(engine, args, context.shutdown);
       },
@@ -336,7 +340,7 @@ function rethrow(error: unknown): never {
 }
 
 /** The Rollout type, shared by queries and mutations. */
-export function rolloutType(fields: GraphQLFieldConfigMap<unknown, AdminContext>): GraphQLObjectType {
+export function rolloutType(fields: GraphQLFieldConfigMap<unknown, RequestContext>): GraphQLObjectType {
   const type = (fields.rollout?.type ?? null) as GraphQLObjectType | null;
   if (!type) throw new Error('Invariant violation: rollout query field missing');
   return type;

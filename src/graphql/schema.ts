@@ -26,7 +26,7 @@ import { isPromise } from '../execution/promiseOrValue.js';
 import type { PipelineRun } from '../execution/run.js';
 import type { PipelinePlan } from '../plan/plan.js';
 import { createAdminFields } from './introspection.js';
-import { createMutationFields, createRolloutQueryFields, createSubscriptionFields, rolloutType, type AdminContext } from './rollouts.js';
+import { createMutationFields, createRolloutQueryFields, createSubscriptionFields, rolloutType, type RequestContext } from './rollouts.js';
 import {
   batchFieldName,
   inputTypeName,
@@ -64,7 +64,7 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
     }
     return type;
   };
-  const queryFields: GraphQLFieldConfigMap<unknown, AdminContext> = {};
+  const queryFields: GraphQLFieldConfigMap<unknown, RequestContext> = {};
   for (const plan of [...engine.pipelines.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const inputType = buildInputType(plan, enumType);
     const resultType = buildResultType(plan, enumType);
@@ -73,17 +73,17 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
       type: resultType,
       description: description ?? `Runs pipeline "${plan.name}" for one input.`,
       args: { input: { type: new GraphQLNonNull(inputType) } },
-      resolve: (_source, args: { input: Record<string, unknown> }, _context, info) => {
+      resolve: (_source, args: { input: Record<string, unknown> }, context, info) => {
         const checked = coerceInput(plan.input, args.input);
         if (!checked.ok) throw inputError(checked.problems).toGraphQLError();
-        return engine.start(plan, checked.value, selectedNodes(plan, info));
+        return engine.start(plan, checked.value, selectedNodes(plan, info), { traceContext: context.traceContext });
       },
     };
     queryFields[batchFieldName(plan.name)] = {
       type: new GraphQLNonNull(new GraphQLList(resultType)),
       description: `Runs pipeline "${plan.name}" for many inputs at once; rows share model runs. A row with bad input or a failing node gets an error of its own; the other rows are answered.`,
       args: { inputs: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(inputType))) } },
-      resolve: (_source, args: { inputs: Record<string, unknown>[] }, _context, info) => {
+      resolve: (_source, args: { inputs: Record<string, unknown>[] }, context, info) => {
         if (args.inputs.length > maxBatchSize) {
           throw new TesseraError(ErrorCode.BadUserInput, `A batch takes at most ${maxBatchSize} inputs; got ${args.inputs.length}.`, {
             field: 'inputs',
@@ -94,7 +94,7 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
         const nodes = selectedNodes(plan, info);
         return args.inputs.map((input) => {
           const checked = coerceInput(plan.input, input);
-          return checked.ok ? engine.start(plan, checked.value, nodes) : inputError(checked.problems).toGraphQLError();
+          return checked.ok ? engine.start(plan, checked.value, nodes, { traceContext: context.traceContext }) : inputError(checked.problems).toGraphQLError();
         });
       },
     };

@@ -2,12 +2,12 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { getOperationAST, type GraphQLSchema } from 'graphql';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { Attr, SpanName } from '../telemetry/attributes.js';
 import type { RegisteredTelemetry } from './telemetry.js';
 import type { Engine } from '../execution/engine.js';
-import type { AdminContext } from '../graphql/rollouts.js';
+import type { RequestContext } from '../graphql/rollouts.js';
 import { buildSchema, type SchemaOptions } from '../graphql/schema.js';
 import { fastPathApplies, serveFast } from './fastPath.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -70,7 +70,12 @@ export function createServer(options: ServerOptions): TesseraServer {
         warn: (...args: unknown[]) => logger.warn(args.map(String).join(' ')),
         error: (...args: unknown[]) => logger.error(args.map(formatLogArg).join(' ')),
       },
-      context: ({ request }: { request: Request }): AdminContext => ({ ...adminContext(request, options.adminToken), shutdown: shutdown.signal }),
+      // `req` is the node request, in the fast path's context and in the one the node adapter gives yoga.
+      context: ({ request, req }: { request: Request; req?: IncomingMessage }): RequestContext => ({
+        ...adminContext(request, options.adminToken),
+        shutdown: shutdown.signal,
+        traceContext: req && traceContexts.get(req),
+      }),
       plugins: [
         useReadinessCheck({ endpoint: '/ready', check: () => engine.pipelines.size > 0 }),
         useOperationSpanName(),
@@ -81,6 +86,9 @@ export function createServer(options: ServerOptions): TesseraServer {
     return { engine, schema, yoga };
   }
   const tracing = options.tracing ?? process.env.TESSERA_TRACING !== 'off';
+  // Each /graphql request's trace context, passed on explicitly (through the GraphQL context) rather
+  // than through an async context manager, whose promise hooks would tax every request.
+  const traceContexts = new WeakMap<IncomingMessage, Context>();
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     // A response that ends while closing (a subscription that shutdown completed) leaves an idle
     // keep-alive connection that `close()` already passed over: close it too.
@@ -113,7 +121,8 @@ export function createServer(options: ServerOptions): TesseraServer {
       if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
     });
-    context.with(trace.setSpan(parent, span), () => handle(request, response));
+    traceContexts.set(request, trace.setSpan(parent, span));
+    handle(request, response);
   });
   return {
     http,
@@ -151,7 +160,8 @@ export function createServer(options: ServerOptions): TesseraServer {
 function useOperationSpanName(): Plugin {
   return {
     onExecute({ args }) {
-      const span = trace.getActiveSpan();
+      const { traceContext } = args.contextValue as RequestContext;
+      const span = traceContext && trace.getSpan(traceContext);
       if (!span?.isRecording()) return;
       const operation = getOperationAST(args.document, args.operationName ?? undefined);
       if (!operation) return;
@@ -163,7 +173,7 @@ function useOperationSpanName(): Plugin {
 }
 
 /** Whether a request carries the admin token (compared in constant time), and why not. */
-export function adminContext(request: Request, token: string | undefined): AdminContext {
+export function adminContext(request: Request, token: string | undefined): RequestContext {
   if (!token) return { admin: false, adminRefusal: 'Admin operations are disabled: start the server with TESSERA_ADMIN_TOKEN set.' };
   const header = request.headers.get('authorization') ?? '';
   // The scheme name is case-insensitive (RFC 9110 §11.1): `bearer <token>` is as good as `Bearer <token>`.

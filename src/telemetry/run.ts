@@ -46,12 +46,12 @@ export class RunTelemetry {
   readonly #context: Context | undefined;
   readonly #timings: (NodeTiming | undefined)[];
 
-  constructor(plan: PipelinePlan, engine: EngineTelemetry, requestId: string, unitKey: string) {
+  constructor(plan: PipelinePlan, engine: EngineTelemetry, requestId: string, unitKey: string, traceContext?: Context) {
     this.#plan = plan;
     this.#engine = engine;
     this.#timings = new Array(plan.nodes.length);
     if (!engine.tracing) return;
-    const parent = context.active();
+    const parent = traceContext ?? context.active();
     const span = tracer().startSpan(SpanName.pipeline(plan.name), {}, parent);
     if (!span.isRecording()) return;
     span.setAttributes({

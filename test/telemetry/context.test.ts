@@ -7,7 +7,8 @@ import { createBatcher } from '../../src/execution/batcher.js';
 import { createEngine, type Engine } from '../../src/execution/engine.js';
 import { coerceInput } from '../../src/execution/input.js';
 import { APPLICANT } from '../helpers/applicants.js';
-import { idOf, only, parentIdOf, registerInMemoryTelemetry, type InMemoryTelemetry } from '../helpers/otel.js';
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { idOf, only, parentIdOf } from '../helpers/otel.js';
 import { bundledPipelines } from '../helpers/paths.js';
 
 /** Turns the event loop until `done()` (no time passes on any clock). */
@@ -78,17 +79,21 @@ describe('AsyncLocalStorage through the batcher and its concurrency limit', () =
   });
 });
 
-describe('AsyncLocalStorage and the active span through a real ONNX node', () => {
-  let otel: InMemoryTelemetry;
+// As a library user would have it: their own SDK, registered with its default context manager
+// (AsyncLocalStorage), and Tessera's spans nesting under whatever span is active when they call it.
+describe('AsyncLocalStorage and the active span through a real ONNX node, in a service of one’s own', () => {
+  const otel = { exporter: new InMemorySpanExporter() };
+  let provider: NodeTracerProvider;
   let engine: Engine;
   beforeAll(async () => {
-    otel = registerInMemoryTelemetry();
+    provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(otel.exporter)] });
+    provider.register();
     engine = createEngine(await assertPipelines(bundledPipelines));
   });
   afterAll(async () => {
     await engine.rollouts.close();
     await engine.close();
-    await otel.telemetry.shutdown();
+    await provider.shutdown();
   });
 
   it('gives each of several requests in one model run its own value and its own span, and nests its spans under its caller', async () => {
