@@ -3,7 +3,7 @@
  * registered SDK every call is a no-op; with tracing turned off (`tracing: false`) the engine does
  * not call the tracing API at all.
  */
-import { metrics, trace, type Counter, type Histogram, type Tracer } from '@opentelemetry/api';
+import { metrics, trace, type Attributes, type Counter, type Histogram, type Meter, type Tracer } from '@opentelemetry/api';
 import { Metric } from './attributes.js';
 
 const SCOPE = 'tessera';
@@ -21,8 +21,17 @@ export interface Instruments {
   readonly nodeErrors: Counter;
   readonly batchSize: Histogram;
   readonly queueWait: Histogram;
-  readonly versionRequests: Counter;
+  /** Counts one execution of a node version (attributes: one object per version and variant, reused). */
+  countVersion(attributes: Attributes): void;
 }
+
+/**
+ * Executions per node version, counted here and read by the SDK at each collection: the busiest
+ * counter (every node of every request) costs an increment instead of a recording, whose
+ * attribute hashing made it the metrics' largest cost. Process-wide, like the SDK's own counters.
+ */
+const versionCounts = new Map<Attributes, number>();
+const observedBy = new WeakSet<Meter>();
 
 /**
  * Instruments from the global MeterProvider at the time of the call. The metrics API hands out
@@ -31,6 +40,7 @@ export interface Instruments {
  */
 export function createInstruments(): Instruments {
   const meter = metrics.getMeter(SCOPE);
+  observeVersionCounts(meter);
   const ms = { unit: 'ms' } as const;
   return {
     requestDuration: meter.createHistogram(Metric.requestDuration, { ...ms, description: 'Time from the start of a pipeline run to its last node.' }),
@@ -42,6 +52,22 @@ export function createInstruments(): Instruments {
       advice: { explicitBucketBoundaries: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] },
     }),
     queueWait: meter.createHistogram(Metric.queueWait, { ...ms, description: 'Time a row waited for its batch to start.' }),
-    versionRequests: meter.createCounter(Metric.versionRequests, { description: 'Executions per node version: the traffic each version gets.' }),
+    countVersion: (attributes) => versionCounts.set(attributes, (versionCounts.get(attributes) ?? 0) + 1),
   };
+}
+
+function observeVersionCounts(meter: Meter): void {
+  if (observedBy.has(meter)) return;
+  observedBy.add(meter);
+  meter.createObservableCounter(Metric.versionRequests, { description: 'Executions per node version: the traffic each version gets.' }).addCallback((result) => {
+    // Engines replaced by a reload leave counts under equal attributes of their own: one series each.
+    const series = new Map<string, { attributes: Attributes; count: number }>();
+    for (const [attributes, count] of versionCounts) {
+      const key = JSON.stringify(Object.entries(attributes).sort(([a], [b]) => a.localeCompare(b)));
+      const entry = series.get(key);
+      if (entry) entry.count += count;
+      else series.set(key, { attributes, count });
+    }
+    for (const { attributes, count } of series.values()) result.observe(count, attributes);
+  });
 }

@@ -104,10 +104,10 @@ export class RunTelemetry {
       queueWaitMs: batch?.queueWaitMs ?? null,
       batchSize: batch?.size ?? null,
     };
-    const attributes = metricAttributes(this.#plan.name, node.def.id, decision.version, decision.variant);
+    const attributes = metricAttributes(this.#plan.name, node, decision.version, decision.variant);
     const instruments = this.#engine.instruments;
     instruments.nodeDuration.record(end - handle.start, attributes);
-    instruments.versionRequests.add(1, attributes);
+    instruments.countVersion(attributes);
     if (error) instruments.nodeErrors.add(1, { ...attributes, [Attr.errorCode]: error.code });
     const span = handle.span;
     if (!span) return;
@@ -158,13 +158,20 @@ export class RunTelemetry {
   }
 }
 
-const attributeCache = new Map<string, Attributes>();
+/** Per planned node, per version, per variant. */
+const attributeCache = new WeakMap<PlannedNode, Map<string, Map<string, Attributes>>>();
 
-/** Metric attributes per node version and variant, built once (they are on every execution). */
-function metricAttributes(pipeline: string, node: string, version: string, variant: string): Attributes {
-  const key = `${pipeline}\u0000${node}\u0000${version}\u0000${variant}`;
-  let attributes = attributeCache.get(key);
-  if (!attributes) attributeCache.set(key, (attributes = { [Attr.pipeline]: pipeline, [Attr.node]: node, [Attr.version]: version, [Attr.variant]: variant }));
+/**
+ * Metric attributes per node version and variant, built once: they are on every execution, and the
+ * same object each time lets counters key on it.
+ */
+function metricAttributes(pipeline: string, node: PlannedNode, version: string, variant: string): Attributes {
+  let versions = attributeCache.get(node);
+  if (!versions) attributeCache.set(node, (versions = new Map()));
+  let variants = versions.get(version);
+  if (!variants) versions.set(version, (variants = new Map()));
+  let attributes = variants.get(variant);
+  if (!attributes) variants.set(variant, (attributes = { [Attr.pipeline]: pipeline, [Attr.node]: node.def.id, [Attr.version]: version, [Attr.variant]: variant }));
   return attributes;
 }
 
