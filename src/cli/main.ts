@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './production.js';
 import { readFileSync } from 'node:fs';
 import { formatProblem, PipelineValidationError, TesseraError } from '../errors/index.js';
 import { didYouMean } from '../errors/index.js';
