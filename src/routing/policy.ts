@@ -32,12 +32,13 @@ export class FixedPolicy implements RoutingPolicy {
   readonly name = 'fixed';
   readonly #assignment: Assignment;
   readonly #versions: readonly string[];
-  readonly #label: string;
+  /** Built once: it goes into every decision. */
+  readonly #description: string;
 
   constructor(versions: readonly string[], version: number, options: { label?: string; variant?: string } = {}) {
     this.#versions = versions;
     this.#assignment = { version, variant: options.variant ?? 'stable' };
-    this.#label = options.label ?? 'fixed';
+    this.#description = `${options.label ?? 'fixed'}(${versions[version]})`;
   }
 
   select(): Assignment {
@@ -49,7 +50,7 @@ export class FixedPolicy implements RoutingPolicy {
   }
 
   toString(): string {
-    return `${this.#label}(${this.#versions[this.#assignment.version]})`;
+    return this.#description;
   }
 }
 
@@ -140,6 +141,7 @@ export class ShadowPolicy implements RoutingPolicy {
   readonly #versions: readonly string[];
   readonly #fraction: number;
   readonly #salt: string;
+  readonly #description: string;
 
   constructor(versions: readonly string[], primary: number, shadow: number, fraction: number, salt: string) {
     this.#versions = versions;
@@ -147,6 +149,7 @@ export class ShadowPolicy implements RoutingPolicy {
     this.#mirrored = { version: primary, variant: 'primary', shadow };
     this.#fraction = fraction;
     this.#salt = salt;
+    this.#description = `shadow(${versions[primary]}, mirror ${versions[shadow]} ${formatPercent(fraction)})`;
   }
 
   select(unitKey: string): Assignment {
@@ -158,7 +161,7 @@ export class ShadowPolicy implements RoutingPolicy {
   }
 
   toString(): string {
-    return `shadow(${this.#versions[this.#plain.version]}, mirror ${this.#versions[this.#mirrored.shadow as number]} ${formatPercent(this.#fraction)})`;
+    return this.#description;
   }
 }
 
@@ -174,6 +177,7 @@ export class BanditRoutingPolicy implements RoutingPolicy {
   readonly #random: Random;
   readonly #assignments: readonly Assignment[];
   readonly #describe: () => number[];
+  #description: string | undefined;
 
   constructor(versions: readonly string[], arms: readonly ArmStats[], settings: BanditSettings, random: Random, scope: string, traffic: () => number[]) {
     this.#versions = versions;
@@ -193,7 +197,8 @@ export class BanditRoutingPolicy implements RoutingPolicy {
   }
 
   toString(): string {
-    return `bandit(${this.#settings.kind}: ${this.#versions.join(',')})`;
+    this.#description ??= `bandit(${this.#settings.kind}: ${this.#versions.join(',')})`;
+    return this.#description;
   }
 }
 
