@@ -3,7 +3,7 @@
  * GraphQL floor, on this machine, the same models (the bundled example) and the same rows, with
  * warm-up and repeats. Prints a Markdown table and writes JSON to bench/results/.
  *
- *   npm run bench                   # the comparison (a)-(f), about 5 minutes
+ *   npm run bench                   # the comparison (a)-(h), about 5 minutes
  *   npm run bench -- --repeats 5    # more repeats for tighter spreads
  *   npm run bench -- --soak         # RSS over 5 minutes at concurrency 64 (separately)
  *
