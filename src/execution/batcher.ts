@@ -8,9 +8,11 @@ export interface BatcherOptions {
   /** Most rows in one run. Default: no limit. */
   readonly maxBatchSize?: number;
   /**
-   * Wait this long (ms) after the first row for more. Default: no timer; a batch holds the rows that
-   * arrive before the event loop turns (`setImmediate`), which under load is every request whose
-   * bytes came in the same I/O poll.
+   * Wait this long (ms) after the first row for more. Default: no timer. An idle model runs a batch
+   * as soon as the code that queued its rows is done (after the pending promise jobs, as DataLoader
+   * does); a busy one collects rows until a run finishes, then runs all of them at once. Under load
+   * a batch is then everything that arrived during the previous run; alone, a request waits for
+   * nothing.
    */
   readonly maxWaitMs?: number;
   /** Runs in flight at once. Default 1: while one runs, the next batch fills up. */
@@ -31,18 +33,43 @@ export interface Batcher<K, V> {
  * would fail them all).
  */
 export function createBatcher<K, V>(run: BatchFunction<K, V>, options: BatcherOptions = {}): Batcher<K, V> {
-  const limit = pLimit(options.concurrency ?? 1);
+  const concurrency = options.concurrency ?? 1;
+  // Runs, a failed batch's row-by-row retries included, go through the limit.
+  const limit = pLimit(concurrency);
   const limited: BatchFunction<K, V> = (rows) => limit(() => run(rows));
+  // Batches in flight, and those formed while every slot was taken (dispatched in order as slots free).
+  let inFlight = 0;
+  const waiting: (() => void)[] = [];
+  const dispatchWhenFree = (dispatch: () => void) => {
+    if (inFlight < concurrency && waiting.length === 0) dispatch();
+    else waiting.push(dispatch);
+  };
+  const runBatch = async (rows: readonly K[]) => {
+    inFlight++;
+    try {
+      return await runWithRowRetry(limited, rows);
+    } finally {
+      inFlight--;
+      // dispatch() calls runBatch synchronously, which takes the slot again.
+      while (waiting.length > 0 && inFlight < concurrency) (waiting.shift() as () => void)();
+    }
+  };
   const schedule =
     options.schedule ??
-    (options.maxWaitMs !== undefined ? (dispatch: () => void) => void setTimeout(dispatch, options.maxWaitMs) : (dispatch: () => void) => void setImmediate(dispatch));
-  const loader = new DataLoader<K, V>((rows) => runWithRowRetry(limited, rows), {
+    (options.maxWaitMs !== undefined
+      ? (dispatch: () => void) => void setTimeout(dispatch, options.maxWaitMs)
+      : // After the pending promise jobs, as DataLoader does by default: no timer, no event-loop turn.
+        (dispatch: () => void) => void resolved.then(() => process.nextTick(dispatch)));
+  // DataLoader keeps adding rows to a batch until it is dispatched: a batch that waits for a slot grows.
+  const loader = new DataLoader<K, V>(runBatch, {
     cache: false,
-    batchScheduleFn: schedule,
+    batchScheduleFn: (dispatch) => schedule(() => dispatchWhenFree(dispatch)),
     ...(options.maxBatchSize !== undefined ? { maxBatchSize: options.maxBatchSize } : {}),
   });
   return { load: (row) => loader.load(row) };
 }
+
+const resolved = Promise.resolve();
 
 async function runWithRowRetry<K, V>(run: BatchFunction<K, V>, rows: readonly K[]): Promise<(V | Error)[]> {
   try {

@@ -25,14 +25,14 @@ describe('cross-request batching, on a virtual clock', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('by default joins the rows that arrive before the event loop turns, without a timer', async () => {
+  it('by default joins the rows queued by the same code and runs them at once: no timer, no event-loop turn', async () => {
     const r = recorder();
     const batcher = createBatcher(r.run);
     const first = [1, 2, 3].map((row) => batcher.load(row));
     expect(r.batches).toEqual([]);
-    await vi.advanceTimersToNextTimerAsync(); // the setImmediate turn, no time passes
-    expect(r.batches).toEqual([[1, 2, 3]]);
+    // setImmediate and setTimeout are fake and never advanced: the batch must not need them.
     expect(await Promise.all(first)).toEqual([10, 20, 30]);
+    expect(r.batches).toEqual([[1, 2, 3]]);
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -57,20 +57,41 @@ describe('cross-request batching, on a virtual clock', () => {
     expect(r.batches).toEqual([[1, 2], [3, 4], [5]]);
   });
 
-  it('runs one batch at a time per model by default; the next one fills up meanwhile', async () => {
+  it('runs one batch at a time per model by default; rows that arrive meanwhile, turn after turn, make one batch', async () => {
     const r = recorder();
     const batcher = createBatcher(r.run);
     const release = r.hold();
     const first = batcher.load(1);
-    await vi.advanceTimersToNextTimerAsync();
-    const later = [2, 3, 4].map((row) => batcher.load(row));
-    await vi.advanceTimersToNextTimerAsync();
-    // The second batch is formed but waits for the limit: the model is busy.
+    await vi.advanceTimersByTimeAsync(1);
+    expect(r.batches).toEqual([[1]]);
+    // Three I/O turns while the model is busy.
+    const later: Promise<number>[] = [];
+    for (const row of [2, 3, 4]) {
+      later.push(batcher.load(row));
+      await vi.advanceTimersByTimeAsync(1);
+    }
     expect(r.batches).toEqual([[1]]);
     release();
     expect(await first).toBe(10);
     expect(await Promise.all(later)).toEqual([20, 30, 40]);
     expect(r.batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('with concurrency 2 keeps two runs in flight; the rows behind them wait as one batch, split at maxBatchSize, in order', async () => {
+    const r = recorder();
+    const batcher = createBatcher(r.run, { concurrency: 2, maxBatchSize: 3 });
+    const release = r.hold();
+    const a = batcher.load(1);
+    await vi.advanceTimersByTimeAsync(1);
+    const b = batcher.load(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(r.batches).toEqual([[1], [2]]);
+    const rest = [3, 4, 5, 6, 7].map((row) => batcher.load(row));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(r.batches).toEqual([[1], [2]]);
+    release();
+    expect(await Promise.all([a, b, ...rest])).toEqual([10, 20, 30, 40, 50, 60, 70]);
+    expect(r.batches).toEqual([[1], [2], [3, 4, 5], [6, 7]]);
   });
 
   it('retries a failed batch row by row: only the bad row fails', async () => {
