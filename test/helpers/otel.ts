@@ -1,12 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createClient, type Client } from 'graphql-http';
-import { assertPipelines } from '../../src/definition/load.js';
-import { createEngine, type Engine } from '../../src/execution/engine.js';
-import { silentLogger } from '../../src/server/logger.js';
-import { createServer, type TesseraServer } from '../../src/server/server.js';
 import { registerTelemetry, type RegisteredTelemetry } from '../../src/server/telemetry.js';
-import type { Response } from './server.js';
+import { startServer, type RunningServer } from './server.js';
 
 /**
  * Records every span as it starts (the in-memory exporter only sees ended spans): a test on a
@@ -57,59 +52,15 @@ export function registerInMemoryTelemetry(): InMemoryTelemetry {
 }
 
 /** A real HTTP server over an engine, with registered telemetry, like `tessera serve` without the CLI. */
-export interface TracedServer {
-  readonly url: URL;
-  readonly server: TesseraServer;
-  readonly engine: Engine;
-  /** Through a real GraphQL-over-HTTP client. */
-  query(query: string, variables?: Record<string, unknown>): Promise<Response>;
-  /** A plain JSON POST with extra headers (a `traceparent`, say). */
-  post(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: Response }>;
-  close(): Promise<void>;
-}
+export type TracedServer = RunningServer;
 
 export async function startTracedServer(pipelines: string | readonly string[], options: { telemetry: RegisteredTelemetry; tracing?: boolean }): Promise<TracedServer> {
-  const engine = createEngine(await assertPipelines(pipelines), options.tracing === undefined ? {} : { tracing: options.tracing });
-  const server = createServer({
-    engine,
-    telemetry: options.telemetry,
-    logger: silentLogger,
-    graphiql: false,
-    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
-  });
-  const url = await server.listen(0);
-  const client: Client = createClient({ url: url.href });
+  const running = await startServer(pipelines, options);
   return {
-    url,
-    server,
-    engine,
-    query: (query, variables) =>
-      new Promise((resolve, reject) => {
-        let result: Response | undefined;
-        client.subscribe(
-          { query, ...(variables ? { variables } : {}) },
-          {
-            next: (value) => {
-              result = value as Response;
-            },
-            error: reject,
-            complete: () => resolve(result as Response),
-          },
-        );
-      }),
-    async post(query, variables, headers = {}) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
-        body: JSON.stringify({ query, ...(variables ? { variables } : {}) }),
-      });
-      return { status: response.status, body: (await response.json()) as Response };
-    },
+    ...running,
     async close() {
-      client.dispose();
-      await server.close();
-      await engine.rollouts.close();
-      await engine.close();
+      await running.close();
+      await running.engine.rollouts.close();
     },
   };
 }

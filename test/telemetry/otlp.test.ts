@@ -3,29 +3,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPLICANT } from '../helpers/applicants.js';
-import { tree } from '../helpers/otel.js';
 import { decodeExport, exportedTreeOf, startOtlpReceiver, type ExportedSpan, type OtlpReceiver } from '../helpers/otelOtlp.js';
 import { bundledPipelines, repoRoot } from '../helpers/paths.js';
+import { pipelineAttributes, SCORE_NODES, SCORE_OPERATION_ATTRIBUTES, SCORE_SPAN_COUNT, scoreTree } from '../helpers/scoreTrace.js';
 import { startServe } from '../helpers/serve.js';
 import { registerTelemetry } from '../../src/server/telemetry.js';
 
 const SERVE_ARGS = ['--pipelines', bundledPipelines, '--state', 'memory', '--port', '0', '--no-watch', '--no-graphiql'];
 const QUERY = 'query Score($input: CreditScoreInput!) { creditScore(input: $input) { requestId traceId score } }';
-/** What `score` needs for an applicant with a credit history, and the model runs among them. */
-const SCORE_NODES = ['debtToIncome', 'loanToIncome', 'repayment', 'defaultRisk', 'affordability', 'fraud', 'score'];
-const MODEL_RUNS: Record<string, string> = { repayment: 'repayment@v1', affordability: 'affordability@v1', fraud: 'fraud@v1' };
 const SERVER = 2;
 const INTERNAL = 1;
-
-/** The tree `tessera serve` exports for one `creditScore { score }` (APPLICANT is on repayment v1). */
-const scoreTree = () =>
-  tree(
-    'query Score',
-    tree(
-      'tessera.pipeline creditScore',
-      ...SCORE_NODES.map((id) => (MODEL_RUNS[id] ? tree(`tessera.node ${id}`, tree(`tessera.model_run ${MODEL_RUNS[id]}`)) : tree(`tessera.node ${id}`))),
-    ),
-  );
 
 async function score(url: string, headers: Record<string, string> = {}): Promise<{ requestId: string; traceId: string }> {
   const response = await fetch(url, {
@@ -91,24 +78,13 @@ describe('tessera serve exporting OTLP over HTTP', () => {
       const operation = spans.find((s) => s.name === 'query Score') as ExportedSpan;
       expect(operation.parentSpanId).toBe(callerSpan);
       expect(operation.kind).toBe(SERVER);
-      expect(operation.attributes).toEqual({
-        'http.request.method': 'POST',
-        'url.path': '/graphql',
-        'graphql.operation.type': 'query',
-        'graphql.operation.name': 'Score',
-        'http.response.status_code': 200,
-      });
+      expect(operation.attributes).toEqual(SCORE_OPERATION_ATTRIBUTES);
       expect(exportedTreeOf(spans, operation)).toEqual(scoreTree());
-      expect(spans).toHaveLength(2 + SCORE_NODES.length + 3);
+      expect(spans).toHaveLength(SCORE_SPAN_COUNT);
 
       const pipeline = spans.find((s) => s.name === 'tessera.pipeline creditScore') as ExportedSpan;
       expect(pipeline.kind).toBe(INTERNAL);
-      expect(pipeline.attributes).toEqual({
-        'tessera.pipeline': 'creditScore',
-        'tessera.request_id': answer.requestId,
-        'tessera.routing_key.hash': createHash('sha256').update(APPLICANT.applicantId).digest('hex').slice(0, 16),
-        'tessera.status': 'ok',
-      });
+      expect(pipeline.attributes).toEqual(pipelineAttributes(answer.requestId, APPLICANT.applicantId));
       const fraud = spans.find((s) => s.name === 'tessera.node fraud') as ExportedSpan;
       const fraudRun = spans.find((s) => s.name === 'tessera.model_run fraud@v1') as ExportedSpan;
       expect(fraud.attributes).toMatchObject({
@@ -160,7 +136,7 @@ describe('tessera serve exporting OTLP over HTTP', () => {
       expect(operation.parentSpanId).toBe('');
       expect(operation.kind).toBe(SERVER);
       expect(exportedTreeOf(spans, operation)).toEqual(scoreTree());
-      expect(spans).toHaveLength(2 + SCORE_NODES.length + 3);
+      expect(spans).toHaveLength(SCORE_SPAN_COUNT);
       expect(spans.every((s) => s.resource['service.name'] === 'tessera-otlp-json')).toBe(true);
       expect((spans.find((s) => s.name === 'tessera.pipeline creditScore') as ExportedSpan).attributes['tessera.request_id']).toBe(answer.requestId);
     } finally {
@@ -185,7 +161,7 @@ describe('tessera serve exporting OTLP over HTTP', () => {
         .filter((r) => r.path === '/api/v2/spans')
         .flatMap((r) => JSON.parse(r.body.toString('utf8')) as { traceId: string; id: string; parentId?: string; name: string; kind?: string; localEndpoint: { serviceName: string }; tags: Record<string, string> }[])
         .filter((s) => s.traceId === answer.traceId);
-      expect(zipkin).toHaveLength(2 + SCORE_NODES.length + 3);
+      expect(zipkin).toHaveLength(SCORE_SPAN_COUNT);
       expect(zipkin.every((s) => s.localEndpoint.serviceName === 'tessera-zipkin')).toBe(true);
       const operation = zipkin.find((s) => s.name === 'query Score');
       expect(operation).toMatchObject({ kind: 'SERVER', tags: { 'graphql.operation.name': 'Score', 'http.response.status_code': '200' } });
@@ -216,7 +192,7 @@ describe('tessera serve exporting OTLP over HTTP', () => {
       stopped = true;
       const spans = receiver.spans().filter((s) => s.resource['service.name'] === 'tessera-sampled');
       expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([callerTrace]));
-      expect(spans).toHaveLength(2 + SCORE_NODES.length + 3);
+      expect(spans).toHaveLength(SCORE_SPAN_COUNT);
     } finally {
       if (!stopped) await serve.stop();
     }

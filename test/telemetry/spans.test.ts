@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { APPLICANT } from '../helpers/applicants.js';
 import { idOf, only, parentIdOf, registerInMemoryTelemetry, startTracedServer, tree, treeOf, waitForSpans, type InMemoryTelemetry, type SpanTree, type TracedServer } from '../helpers/otel.js';
 import { bundledPipelines, fixture, repoRoot } from '../helpers/paths.js';
+import { pipelineAttributes, SCORE_OPERATION_ATTRIBUTES } from '../helpers/scoreTrace.js';
 import { keysAround } from '../helpers/units.js';
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(path.join(repoRoot, file))).digest('hex');
@@ -66,13 +67,7 @@ describe('span tree of a request whose model runs are shared', () => {
     const traceId = operation.spanContext().traceId;
     expect(operation.kind).toBe(SpanKind.SERVER);
     expect(operation.parentSpanContext).toBeUndefined();
-    expect(operation.attributes).toEqual({
-      'http.request.method': 'POST',
-      'url.path': '/graphql',
-      'graphql.operation.type': 'query',
-      'graphql.operation.name': 'Score',
-      'http.response.status_code': 200,
-    });
+    expect(operation.attributes).toEqual(SCORE_OPERATION_ATTRIBUTES);
     expect(operation.status).toEqual({ code: SpanStatusCode.UNSET });
     expect(rows.map((row) => row.traceId)).toEqual([traceId, traceId, traceId]);
 
@@ -96,12 +91,7 @@ describe('span tree of a request whose model runs are shared', () => {
       expect(pipeline.name).toBe('tessera.pipeline creditScore');
       expect(pipeline.kind).toBe(SpanKind.INTERNAL);
       expect(parentIdOf(pipeline)).toBe(idOf(operation));
-      expect(pipeline.attributes).toEqual({
-        'tessera.pipeline': 'creditScore',
-        'tessera.request_id': rows[i]?.requestId,
-        'tessera.routing_key.hash': createHash('sha256').update(ids[i] as string).digest('hex').slice(0, 16),
-        'tessera.status': 'ok',
-      });
+      expect(pipeline.attributes).toEqual(pipelineAttributes(rows[i]?.requestId, ids[i] as string));
       expect(pipeline.status).toEqual({ code: SpanStatusCode.UNSET });
     });
     const nodeSpan = (row: number, id: string) => only(childrenNamed(spans, pipelines[row] as ReadableSpan, `tessera.node ${id}`), () => true, `of node ${id} in row ${row}`);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,10 +7,9 @@ import { tessera } from '../helpers/cli.js';
 import { tree } from '../helpers/otel.js';
 import { decodeOtlpJson, exportedTreeOf, type ExportedSpan } from '../helpers/otelOtlp.js';
 import { bundledPipelines, fixture } from '../helpers/paths.js';
+import { pipelineAttributes, SCORE_SPAN_COUNT, scoreTree } from '../helpers/scoreTrace.js';
 import { graphql, startServe } from '../helpers/serve.js';
 
-const SCORE_NODES = ['debtToIncome', 'loanToIncome', 'repayment', 'defaultRisk', 'affordability', 'fraud', 'score'];
-const MODEL_RUNS: Record<string, string> = { repayment: 'repayment@v1', affordability: 'affordability@v1', fraud: 'fraud@v1' };
 const ERROR = 2;
 
 let dir: string;
@@ -54,22 +52,9 @@ describe('tessera serve --trace-file', () => {
       const scoreSpans = spans.filter((s) => s.traceId === score.traceId);
       const operation = scoreSpans.find((s) => s.name === 'query Score') as ExportedSpan;
       expect(operation.parentSpanId).toBe('');
-      expect(exportedTreeOf(scoreSpans, operation)).toEqual(
-        tree(
-          'query Score',
-          tree(
-            'tessera.pipeline creditScore',
-            ...SCORE_NODES.map((id) => (MODEL_RUNS[id] ? tree(`tessera.node ${id}`, tree(`tessera.model_run ${MODEL_RUNS[id]}`)) : tree(`tessera.node ${id}`))),
-          ),
-        ),
-      );
-      expect(scoreSpans).toHaveLength(2 + SCORE_NODES.length + 3);
-      expect((scoreSpans.find((s) => s.name === 'tessera.pipeline creditScore') as ExportedSpan).attributes).toEqual({
-        'tessera.pipeline': 'creditScore',
-        'tessera.request_id': score.requestId,
-        'tessera.routing_key.hash': createHash('sha256').update(APPLICANT.applicantId).digest('hex').slice(0, 16),
-        'tessera.status': 'ok',
-      });
+      expect(exportedTreeOf(scoreSpans, operation)).toEqual(scoreTree());
+      expect(scoreSpans).toHaveLength(SCORE_SPAN_COUNT);
+      expect((scoreSpans.find((s) => s.name === 'tessera.pipeline creditScore') as ExportedSpan).attributes).toEqual(pipelineAttributes(score.requestId, APPLICANT.applicantId));
       const repayment = scoreSpans.find((s) => s.name === 'tessera.node repayment') as ExportedSpan;
       const repaymentRun = scoreSpans.find((s) => s.name === 'tessera.model_run repayment@v1') as ExportedSpan;
       expect(repayment.attributes).toMatchObject({ 'tessera.policy': 'split(v1=80%,v2=20%)', 'tessera.variant': 'control', 'tessera.batch.size': 1, 'tessera.batch.span_id': repaymentRun.spanId });
