@@ -12,4 +12,6 @@ export default tseslint.config(
       'prefer-const': 'error',
     },
   },
+  // Plain CommonJS worker scripts (run as they are, not compiled).
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

@@ -236,6 +236,12 @@ export const SessionOptionsSchema = Type.Object(
     graphOptimizationLevel: Type.Optional(
       Type.Union([Type.Literal('disabled'), Type.Literal('basic'), Type.Literal('extended'), Type.Literal('all')], { description: 'Default all.' }),
     ),
+    thread: Type.Optional(
+      Type.Union([Type.Literal('main'), Type.Literal('worker')], {
+        description:
+          "Where runs execute. Default main: onnxruntime-node's run blocks the event loop for the inference. worker: a worker thread of the session's own, so that a slow model holds neither other requests nor its node's timeout.",
+      }),
+    ),
   },
   { additionalProperties: false, description: 'onnxruntime session options.' },
 );

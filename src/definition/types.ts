@@ -2,7 +2,7 @@
  * The validated form of a pipeline: what loading produces and everything after it reads. Nothing
  * here is re-checked at request time.
  */
-import type { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { OnnxSignature } from '../nodes/onnx/signature.js';
 import type { CombinerMethod, ComponentTransform } from './format.js';
 
@@ -143,7 +143,13 @@ export interface ModelArtifact {
   readonly signature: OnnxSignature;
   /** Set when a ZipMap was rewritten into a probability tensor at load time. */
   readonly rewrittenZipMap: boolean;
-  readonly session: InferenceSession;
+  readonly session: ModelSession;
+}
+
+/** An open model: an onnxruntime session on the main thread, or one in a worker thread. */
+export interface ModelSession {
+  run(feeds: Record<string, Tensor>, fetches: readonly string[]): Promise<InferenceSession.OnnxValueMapType>;
+  release(): Promise<void>;
 }
 
 export interface OnnxVersionDef extends VersionBase {
@@ -213,6 +219,8 @@ export interface SessionOptionsDef {
   readonly interOpThreads: number;
   readonly executionMode: 'sequential' | 'parallel';
   readonly graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Where runs execute: the main thread, or a worker thread of the session's own. */
+  readonly thread: 'main' | 'worker';
 }
 
 interface NodeBase<K extends string, V extends VersionBase> {

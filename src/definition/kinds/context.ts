@@ -216,6 +216,7 @@ export function compileSession(node: SessionOptionsFile | undefined, version: Se
     interOpThreads: version?.interOpThreads ?? node?.interOpThreads ?? 1,
     executionMode: version?.executionMode ?? node?.executionMode ?? 'sequential',
     graphOptimizationLevel: version?.graphOptimizationLevel ?? node?.graphOptimizationLevel ?? 'all',
+    thread: version?.thread ?? node?.thread ?? 'main',
   };
 }
 
