@@ -76,7 +76,7 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
       resolve: (_source, args: { input: Record<string, unknown> }, context, info) => {
         const checked = coerceInput(plan.input, args.input);
         if (!checked.ok) throw inputError(checked.problems).toGraphQLError();
-        return engine.start(plan, checked.value, selectedNodes(plan, info), { traceContext: context.traceContext });
+        return engine.start(plan, checked.value, selectedNodes(plan, info), { traceContext: context?.traceContext });
       },
     };
     queryFields[batchFieldName(plan.name)] = {
@@ -94,7 +94,7 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
         const nodes = selectedNodes(plan, info);
         return args.inputs.map((input) => {
           const checked = coerceInput(plan.input, input);
-          return checked.ok ? engine.start(plan, checked.value, nodes, { traceContext: context.traceContext }) : inputError(checked.problems).toGraphQLError();
+          return checked.ok ? engine.start(plan, checked.value, nodes, { traceContext: context?.traceContext }) : inputError(checked.problems).toGraphQLError();
         });
       },
     };

@@ -27,6 +27,13 @@ const FLAGS_IS_REMOTE = 0x200;
 const CACHED_VALUES_PER_KEY = 256;
 /** The distinct span names whose encodings are kept. */
 const CACHED_NAMES = 1024;
+/**
+ * Only short strings are cached (names and values come from clients too, e.g. an operation name):
+ * with the limits above, the caches hold at most a few megabytes.
+ */
+const CACHED_STRING_LENGTH = 200;
+/** A buffer that grew past this for one large export is let go after it. */
+const KEPT_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** A protobuf writer over a growing buffer; a message's length is written when it ends. */
 class Writer {
@@ -105,12 +112,12 @@ class Writer {
     this.pos += this.buf.write(value, this.pos, 'utf8');
   }
 
-  /** A trace or span id, given in hex, as bytes. */
+  /** A trace or span id, given in hex, as bytes (its length is what the hex codec wrote). */
   hex(value: string): void {
-    const length = value.length >>> 1;
-    this.reserve(1 + length);
-    this.buf[this.pos] = length;
-    this.pos += 1 + this.buf.write(value, this.pos + 1, 'hex');
+    this.reserve(1 + (value.length >>> 1));
+    const written = this.buf.write(value, this.pos + 1, 'hex');
+    this.buf[this.pos] = written;
+    this.pos += 1 + written;
   }
 
   /** Bytes that are already encoded, copied as they are. */
@@ -152,8 +159,13 @@ class Writer {
 
   take(): Uint8Array {
     const bytes = Uint8Array.prototype.slice.call(this.buf, 0, this.pos);
-    this.pos = 0;
+    this.reset();
     return bytes;
+  }
+
+  reset(): void {
+    this.pos = 0;
+    if (this.buf.length > KEPT_BUFFER_BYTES) this.buf = Buffer.allocUnsafe(64 * 1024);
   }
 }
 
@@ -218,6 +230,9 @@ export class SpanEncoder {
 
   encode(spans: readonly ReadableSpan[]): Uint8Array {
     const w = this.#w;
+    // A previous encode that threw (a span whose getters failed) left its bytes behind.
+    w.reset();
+    this.#scratch.reset();
     // Grouped by resource, then by instrumentation scope, by identity, in order of appearance.
     const groups = new Map<ReadableSpan['resource'], Map<ReadableSpan['instrumentationScope'], ReadableSpan[]>>();
     for (const span of spans) {
@@ -271,9 +286,11 @@ export class SpanEncoder {
     }
     w.tag(5, LENGTH_DELIMITED);
     this.#name(span.name);
-    const kind = span.kind + 1; // OTLP's SpanKind counts UNSPECIFIED as 0.
-    w.tag(6, VARINT);
-    w.varint(kind);
+    // OTLP's SpanKind counts UNSPECIFIED as 0; the reference leaves it out then.
+    if (span.kind !== undefined && span.kind !== null) {
+      w.tag(6, VARINT);
+      w.varint(span.kind + 1);
+    }
     w.tag(7, FIXED64);
     w.time(span.startTime);
     w.tag(8, FIXED64);
@@ -348,7 +365,7 @@ export class SpanEncoder {
     const w = this.#w;
     let bytes = this.#names.get(name);
     if (!bytes) {
-      if (this.#names.size >= CACHED_NAMES) return w.string(name);
+      if (this.#names.size >= CACHED_NAMES || name.length > CACHED_STRING_LENGTH) return w.string(name);
       this.#scratch.string(name);
       this.#names.set(name, (bytes = Buffer.from(this.#scratch.take())));
     }
@@ -375,7 +392,7 @@ export class SpanEncoder {
 
   /** The encoded KeyValue (without its tag and length), for a scalar value of a key with few values. */
   #cachedKeyValue(key: string, value: AttributeValue | undefined): Buffer | undefined {
-    if (value === undefined || typeof value === 'object') return undefined;
+    if (value === undefined || typeof value === 'object' || (typeof value === 'string' && value.length > CACHED_STRING_LENGTH)) return undefined;
     let values = this.#keyValues.get(key);
     if (values === null) return undefined;
     if (!values) this.#keyValues.set(key, (values = new Map()));

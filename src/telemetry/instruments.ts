@@ -28,10 +28,21 @@ export interface Instruments {
 /**
  * Executions per node version, counted here and read by the SDK at each collection: the busiest
  * counter (every node of every request) costs an increment instead of a recording, whose
- * attribute hashing made it the metrics' largest cost. Process-wide, like the SDK's own counters.
+ * attribute hashing made it the metrics' largest cost. Process-wide, like the SDK's own counters:
+ * one series per attribute set, however many engines (reloads) counted into it.
  */
-const versionCounts = new Map<Attributes, number>();
+const versionCounts = new Map<string, { readonly attributes: Attributes; count: number }>();
+/** Each reused attributes object's series key, computed once. */
+const seriesKeys = new WeakMap<Attributes, string>();
 const observedBy = new WeakSet<Meter>();
+
+function countVersion(attributes: Attributes): void {
+  let key = seriesKeys.get(attributes);
+  if (key === undefined) seriesKeys.set(attributes, (key = JSON.stringify(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1)))));
+  const series = versionCounts.get(key);
+  if (series) series.count++;
+  else versionCounts.set(key, { attributes, count: 1 });
+}
 
 /**
  * Instruments from the global MeterProvider at the time of the call. The metrics API hands out
@@ -52,7 +63,7 @@ export function createInstruments(): Instruments {
       advice: { explicitBucketBoundaries: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] },
     }),
     queueWait: meter.createHistogram(Metric.queueWait, { ...ms, description: 'Time a row waited for its batch to start.' }),
-    countVersion: (attributes) => versionCounts.set(attributes, (versionCounts.get(attributes) ?? 0) + 1),
+    countVersion,
   };
 }
 
@@ -60,14 +71,6 @@ function observeVersionCounts(meter: Meter): void {
   if (observedBy.has(meter)) return;
   observedBy.add(meter);
   meter.createObservableCounter(Metric.versionRequests, { description: 'Executions per node version: the traffic each version gets.' }).addCallback((result) => {
-    // Engines replaced by a reload leave counts under equal attributes of their own: one series each.
-    const series = new Map<string, { attributes: Attributes; count: number }>();
-    for (const [attributes, count] of versionCounts) {
-      const key = JSON.stringify(Object.entries(attributes).sort(([a], [b]) => a.localeCompare(b)));
-      const entry = series.get(key);
-      if (entry) entry.count += count;
-      else series.set(key, { attributes, count });
-    }
-    for (const { attributes, count } of series.values()) result.observe(count, attributes);
+    for (const { attributes, count } of versionCounts.values()) result.observe(count, attributes);
   });
 }

@@ -29,7 +29,7 @@ function recordSpans(): ReadableSpan[] {
     const tracer = tracers[i % tracers.length] as Tracer;
     const parentSpan = tracer.startSpan(`tessera.pipeline p${i % 4}`, { kind: SpanKind.SERVER, attributes: { 'tessera.request_id': `request-${i}` } }, i % 2 ? remote : ROOT_CONTEXT);
     const span = tracer.startSpan(
-      i % 5 === 0 ? `a name longer than one hundred and twenty-seven bytes ${'x'.repeat(100)} ${i}` : 'tessera.node repayment',
+      i % 5 === 0 ? `a name longer than one hundred and twenty-seven bytes ${'x'.repeat(100)} ${i}` : i % 7 === 0 ? `an operation name too long to cache ${'y'.repeat(300)} ${i % 2}` : 'tessera.node repayment',
       {
         kind: (i % 5) as SpanKind,
         attributes: {
@@ -37,6 +37,7 @@ function recordSpans(): ReadableSpan[] {
           'tessera.version.sha256': 'd17c980f2f5d67ab149cce070f909eebf3b7f51fa80e3d58d7d3db4ebb09a2f3',
           'a.unique.string': `value ${i} ✓`,
           'a.long.string': `${'é'.repeat(90)}${i % 3}`,
+          'a.string.too.long.to.cache': `${'z'.repeat(250)}${i % 2}`,
           'an.int': i % 7,
           'a.negative.int': -i - 1,
           'a.large.int': 2 ** 40 + i,
@@ -70,6 +71,19 @@ describe('the OTLP protobuf encoder', () => {
     // Again, with every cache warm (and the unique values' keys past their cache limit).
     const reference = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array);
     expect(Buffer.from(encoder.encode(spans)).equals(reference)).toBe(true);
+  });
+
+  it('starts afresh after an encode that failed half-way', () => {
+    const encoder = new SpanEncoder();
+    const broken = new Proxy(spans[3] as ReadableSpan, {
+      get: (target, key, receiver) => {
+        if (key === 'links') throw new Error('a getter that fails');
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    expect(() => encoder.encode([spans[0] as ReadableSpan, broken])).toThrow('a getter that fails');
+    const batch = spans.slice(10, 20);
+    expect(Buffer.from(encoder.encode(batch)).equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(batch) as Uint8Array))).toBe(true);
   });
 
   it('decodes with the official OTLP protos to the spans it was given', () => {

@@ -21,31 +21,42 @@ const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPor
 
 ort.InferenceSession.create(workerData.bytes, workerData.options).then(
   (session) => {
-    port.on('message', async (/** @type {{ id: number, feeds: Record<string, { type: any, data: any, dims: number[] }>, fetches: string[], close?: true }} */ message) => {
-      if (message.close) {
-        await session.release();
-        port.close();
-        return;
-      }
-      try {
-        const feeds = Object.fromEntries(Object.entries(message.feeds).map(([name, t]) => [name, new ort.Tensor(t.type, t.data, t.dims)]));
-        const results = await session.run(feeds, message.fetches);
-        /** @type {Record<string, { type: string, data: unknown, dims: readonly number[] }>} */
-        const outputs = {};
-        /** @type {ArrayBuffer[]} */
-        const transfer = [];
-        for (const [name, value] of Object.entries(results)) {
-          const tensor = /** @type {import('onnxruntime-node').Tensor} */ (value);
-          outputs[name] = { type: tensor.type, data: tensor.data, dims: tensor.dims };
-          const buffer = /** @type {{ buffer?: unknown }} */ (tensor.data).buffer;
-          if (buffer instanceof ArrayBuffer && !transfer.includes(buffer)) transfer.push(buffer);
-        }
-        port.postMessage({ id: message.id, outputs }, transfer);
-      } catch (error) {
-        port.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) });
-      }
+    // Messages are handled one after the other, in order: a close comes after the runs before it.
+    let queue = Promise.resolve();
+    port.on('message', (/** @type {{ id: number, feeds: Record<string, { type: any, data: any, dims: number[] }>, fetches: string[], close?: true }} */ message) => {
+      queue = queue.then(() => (message.close ? close(session) : run(session, message)));
     });
     port.postMessage({ ready: true });
   },
   (error) => port.postMessage({ failed: error instanceof Error ? error.message : String(error) }),
 );
+
+/** @param {import('onnxruntime-node').InferenceSession} session */
+async function close(session) {
+  await session.release();
+  port.close();
+}
+
+/**
+ * @param {import('onnxruntime-node').InferenceSession} session
+ * @param {{ id: number, feeds: Record<string, { type: any, data: any, dims: number[] }>, fetches: string[] }} message
+ */
+async function run(session, message) {
+  try {
+    const feeds = Object.fromEntries(Object.entries(message.feeds).map(([name, t]) => [name, new ort.Tensor(t.type, t.data, t.dims)]));
+    const results = await session.run(feeds, message.fetches);
+    /** @type {Record<string, { type: string, data: unknown, dims: readonly number[] }>} */
+    const outputs = {};
+    /** @type {ArrayBuffer[]} */
+    const transfer = [];
+    for (const [name, value] of Object.entries(results)) {
+      const tensor = /** @type {import('onnxruntime-node').Tensor} */ (value);
+      outputs[name] = { type: tensor.type, data: tensor.data, dims: tensor.dims };
+      const buffer = /** @type {{ buffer?: unknown }} */ (tensor.data).buffer;
+      if (buffer instanceof ArrayBuffer && !transfer.includes(buffer)) transfer.push(buffer);
+    }
+    port.postMessage({ id: message.id, outputs }, transfer);
+  } catch (error) {
+    port.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) });
+  }
+}

@@ -42,6 +42,7 @@ class WorkerSession implements ModelSession {
   #next = 0;
   /** Set once the session is released or its worker gone: every later run fails with it. */
   #gone: Error | undefined;
+  #released: Promise<void> | undefined;
   #exited = false;
 
   private constructor(worker: Worker) {
@@ -82,23 +83,29 @@ class WorkerSession implements ModelSession {
       if (buffer instanceof ArrayBuffer && !transfer.includes(buffer)) transfer.push(buffer);
     }
     return new Promise((resolve, reject) => {
+      // Posted first: a feed that cannot be cloned throws here and leaves nothing behind.
+      // The feeds' buffers are transferred: the caller's typed arrays are detached.
+      this.#worker.postMessage({ id, feeds: plain, fetches }, transfer);
       if (this.#pending.size === 0) this.#worker.ref();
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, feeds: plain, fetches }, transfer);
     });
   }
 
   /**
-   * Ends the worker once the run in progress (if any) is done: terminating it during a native run
-   * would abort the process. The process stays alive until then.
+   * Takes no more runs; the runs already sent finish and answer, then the worker releases the
+   * session and ends (terminating it during a native run would abort the process). Resolves when
+   * it has ended; calling it again returns the same promise.
    */
-  async release(): Promise<void> {
-    this.#end(new Error('The model session was released.'));
-    if (this.#exited) return;
-    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
-    this.#worker.ref();
-    this.#worker.postMessage({ close: true });
-    await exited;
+  release(): Promise<void> {
+    this.#released ??= this.#exited
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          this.#gone ??= new Error('The model session was released.');
+          this.#worker.once('exit', () => resolve());
+          this.#worker.ref();
+          this.#worker.postMessage({ close: true });
+        });
+    return this.#released;
   }
 
   #settle(reply: Reply): void {
@@ -107,12 +114,17 @@ class WorkerSession implements ModelSession {
     this.#pending.delete(reply.id);
     if (this.#pending.size === 0) this.#worker.unref();
     if ('error' in reply) return waiting.reject(new Error(reply.error));
-    waiting.resolve(Object.fromEntries(Object.entries(reply.outputs).map(([name, t]) => [name, new ort.Tensor(t.type, t.data as never, t.dims)])));
+    try {
+      waiting.resolve(Object.fromEntries(Object.entries(reply.outputs).map(([name, t]) => [name, new ort.Tensor(t.type, t.data as never, t.dims)])));
+    } catch (error) {
+      waiting.reject(new Error(`The model's outputs could not be read back from its worker thread: ${(error as Error).message}`));
+    }
   }
 
+  /** The worker is gone: the runs still waiting fail, and so does every later one. */
   #end(error: Error): void {
     this.#gone ??= error;
-    for (const waiting of this.#pending.values()) waiting.reject(this.#gone);
+    for (const waiting of this.#pending.values()) waiting.reject(error);
     this.#pending.clear();
   }
 }

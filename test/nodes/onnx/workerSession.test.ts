@@ -116,6 +116,17 @@ describe('ONNX sessions in a worker thread (session.thread: worker)', () => {
     await expect(createSession(Uint8Array.from([1, 2, 3, 4]), WORKER)).rejects.toThrow(/protobuf|model|parse|load/i);
   });
 
+  it('release lets the runs already sent finish and answer, then ends the thread; releasing again is harmless', async () => {
+    const worker = await createSession(slow, WORKER);
+    const runs = [1, 2].map((x) => worker.run({ x: new ort.Tensor('float32', Float32Array.from([x]), [1, 1]) }, ['y']));
+    const released = worker.release();
+    expect(worker.release()).toBe(released);
+    const answers = await Promise.all(runs);
+    expect(answers.map((a) => Array.from((a.y as ort.Tensor).data as Float32Array)[0])).toEqual([expect.closeTo(1, 5), expect.closeTo(2, 5)]);
+    await released;
+    await expect(worker.run({ x: new ort.Tensor('float32', Float32Array.from([3]), [1, 1]) }, ['y'])).rejects.toThrow('The model session was released.');
+  });
+
   it('after release, a run fails saying so', async () => {
     const worker = await createSession(slow, WORKER);
     await worker.release();
