@@ -15,14 +15,23 @@ export interface Spawned {
   readonly process: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Resolves when stdout or stderr matches `pattern`; rejects after `timeoutMs`. */
+  /**
+   * Resolves when stdout or stderr matches `pattern`; rejects when the process has ended without
+   * it, or after `timeoutMs`.
+   */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** Sends SIGTERM and resolves with the exit code. */
+  /** SIGTERM: a clean shutdown. Resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL: no shutdown at all. Resolves with the signal that ended the process. */
+  kill(): Promise<NodeJS.Signals | null>;
 }
 
-export function spawnTessera(args: readonly string[]): Spawned {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `tessera ARGS` with `env` added to this process's environment. */
+export function spawnTessera(args: readonly string[], env: Readonly<Record<string, string>> = {}): Spawned {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // No process outlives the test process, whatever ends it.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];
@@ -35,12 +44,22 @@ export function spawnTessera(args: readonly string[]): Spawned {
     err += chunk.toString();
     notify();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close' comes after the last output has been read, unlike 'exit'.
+  let ended = false;
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => {
+      ended = true;
+      process.off('exit', reap);
+      resolve({ code, signal });
+      notify();
+    }),
+  );
+  const running = () => child.exitCode === null && child.signalCode === null;
   return {
     process: child,
     stdout: () => out,
     stderr: () => err,
-    waitFor(pattern, timeoutMs = 15_000) {
+    waitFor(pattern, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`Timed out waiting for ${pattern}.\nstdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
         const check = () => {
@@ -48,6 +67,9 @@ export function spawnTessera(args: readonly string[]): Spawned {
           if (match) {
             clearTimeout(timer);
             resolve(match);
+          } else if (ended) {
+            clearTimeout(timer);
+            reject(new Error(`tessera ${args[0] ?? ''} ended before ${pattern}.\nstdout:\n${out}\nstderr:\n${err}`));
           } else {
             waiters.push(check);
           }
@@ -56,8 +78,12 @@ export function spawnTessera(args: readonly string[]): Spawned {
       });
     },
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+      if (running()) child.kill('SIGTERM');
+      return (await closed).code;
+    },
+    async kill() {
+      if (running()) child.kill('SIGKILL');
+      return (await closed).signal;
     },
   };
 }
