@@ -33,6 +33,16 @@ const { values } = parseArgs({
   },
 });
 const repeats = Number(values.repeats);
+
+/**
+ * The Node flags the `tessera` command starts with (its shebang line). Every process the bench
+ * starts gets them, the peer and the floor too, so that no ratio comes from a Node flag; the bench
+ * process itself, where (f) runs, is started with them by `npm run bench`.
+ */
+const CLI = path.join(root, 'dist/cli/main.js');
+const NODE_FLAGS = (readFileSync(CLI, 'utf8').split('\n')[0] ?? '').replace(/^#!\/usr\/bin\/env -S node\s*/, '').split(' ').filter(Boolean);
+const missingFlags = NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+if (missingFlags.length > 0) throw new Error(`Run the bench with \`npm run bench\`: this process lacks the tessera command's Node flags ${missingFlags.join(' ')}.`);
 const seconds = Number(values.seconds);
 
 const ROWS = 100_000;
@@ -110,7 +120,7 @@ const stateFile = () => path.join(mkdtempSync(path.join(tmpdir(), 'tessera-bench
 
 function startTessera(env: NodeJS.ProcessEnv = {}, pipelines = path.join(root, 'pipelines')): Promise<Child> {
   return startChild(
-    [path.join(root, 'dist/cli/main.js'), 'serve', '--pipelines', pipelines, '--state', stateFile(), '--port', '0', '--no-watch', '--no-graphiql'],
+    [...NODE_FLAGS, CLI, 'serve', '--pipelines', pipelines, '--state', stateFile(), '--port', '0', '--no-watch', '--no-graphiql'],
     /at (http:\/\/\S+)/,
     (m) => m[1] as string,
     env,
@@ -134,7 +144,7 @@ async function otlpSink(): Promise<{ url: string; requests: () => number; bytes:
 }
 
 const tsChild = (file: string, args: readonly string[] = []) =>
-  startChild(['--import', 'tsx', path.join(root, 'bench', file), ...args], /(?:listening (\d+)|serving at (http:\/\/\S+))/, (m) => m[2] ?? `http://127.0.0.1:${m[1]}/graphql`);
+  startChild([...NODE_FLAGS, '--import', 'tsx', path.join(root, 'bench', file), ...args], /(?:listening (\d+)|serving at (http:\/\/\S+))/, (m) => m[2] ?? `http://127.0.0.1:${m[1]}/graphql`);
 
 /** The bundled pipelines with every ONNX node's session in a worker thread, in a folder of their own. */
 function workerPipelines(): string {
@@ -231,7 +241,7 @@ async function comparison(): Promise<void> {
   writeFileSync(csv, `${APPLICANT_INPUT_FIELDS.join(',')}\n${applicants.map((a) => APPLICANT_INPUT_FIELDS.map((f) => a[f]).join(',')).join('\n')}\n`);
   const cli = await repeat('(e) tessera run, 100,000 rows', 'rows/s', async () => {
     const started = performance.now();
-    execFileSync(process.execPath, [path.join(root, 'dist/cli/main.js'), 'run', csv, '--pipelines', path.join(root, 'pipelines'), '--pipeline', 'creditScore', '--state', 'memory', '--output', path.join(dir, 'out.csv'), '--no-progress'], { stdio: 'ignore' });
+    execFileSync(process.execPath, [...NODE_FLAGS, CLI, 'run', csv, '--pipelines', path.join(root, 'pipelines'), '--pipeline', 'creditScore', '--state', 'memory', '--output', path.join(dir, 'out.csv'), '--no-progress'], { stdio: 'ignore' });
     return ROWS / ((performance.now() - started) / 1000);
   });
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 import './production.js';
 import { readFileSync } from 'node:fs';
 import { formatProblem, PipelineValidationError, TesseraError } from '../errors/index.js';

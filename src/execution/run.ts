@@ -4,6 +4,7 @@ import type { Value } from '../definition/types.js';
 import type { NodeOutputs, RowScope } from '../nodes/types.js';
 import type { PipelinePlan, PlannedNode } from '../plan/plan.js';
 import { isPromise, type PromiseOrValue } from './promiseOrValue.js';
+import type { Assignment, RoutingPolicy } from '../routing/policy.js';
 import { requestId as createRequestId } from './requestId.js';
 import { RunTelemetry, type EngineTelemetry, type NodeTiming } from '../telemetry/run.js';
 
@@ -143,17 +144,13 @@ export class PipelineRun implements RowScope {
   #execute(node: PlannedNode): PromiseOrValue<void> {
     const index = node.index;
     for (const dep of node.deps) {
-      if (this.#status[dep] === FAILED) return this.#fail(node, this.#errors[dep] as TesseraError, undefined);
+      if (this.#status[dep] === FAILED) return this.#fail(node, this.#errors[dep] as TesseraError, undefined, undefined);
     }
     const routing = node.routing;
-    const policy = routing.policy;
-    const assignment = policy.select(this.unitKey);
-    const version = node.def.versions[assignment.version] as PlannedNode['def']['versions'][number];
-    const decision = this.decisions.push({ node: node.def.id, version: version.name, sha256: version.sha256, policy: policy.toString(), variant: assignment.variant, scope: assignment.scope }) - 1;
+    const assignment = routing.policy.select(this.unitKey);
+    const decision = this.decisions.push(decisionFor(node, routing.policy, assignment)) - 1;
     const telemetry = this.#telemetry;
-    const handle = telemetry.nodeStarted(node, this.decisions[decision] as RoutingDecision);
-    const finish = (outputs: NodeOutputs | undefined, error: TesseraError | undefined) =>
-      telemetry.nodeFinished(handle, node, this.decisions[decision] as RoutingDecision, outputs, error);
+    telemetry.nodeStarted(node, this.decisions[decision] as RoutingDecision);
     // Only rollouts that analyse executions pay for timing them on their clock.
     const watched = routing.observes || assignment.shadow !== undefined;
     const started = watched ? this.#plan.clock.now() : 0;
@@ -165,19 +162,19 @@ export class PipelineRun implements RowScope {
     const fallback = node.def.execution.fallback ? (error: unknown) => this.#fallback(node, decision, error) : undefined;
     let result: PromiseOrValue<NodeOutputs>;
     try {
-      result = telemetry.within(handle, () => this.#attempt(node, assignment.version));
+      result = telemetry.traced ? telemetry.within(node, () => this.#attempt(node, assignment.version)) : this.#attempt(node, assignment.version);
     } catch (error) {
       if (watched) done(undefined, true);
-      if (!fallback) return this.#fail(node, error, version.name, finish);
+      if (!fallback) return this.#fail(node, error, this.decisions[decision]?.version, decision);
       try {
-        result = telemetry.within(handle, () => fallback(error));
+        result = telemetry.within(node, () => fallback(error));
       } catch (fallbackError) {
-        return this.#fail(node, fallbackError, this.decisions[decision]?.version, finish);
+        return this.#fail(node, fallbackError, this.decisions[decision]?.version, decision);
       }
     }
     if (!isPromise(result)) {
       if (watched && !this.decisions[decision]?.variant.startsWith('fallback')) done(result, false);
-      return this.#succeed(index, result, finish);
+      return this.#succeed(node, result, decision);
     }
     const primary = watched
       ? result.then(
@@ -191,9 +188,9 @@ export class PipelineRun implements RowScope {
           },
         )
       : result;
-    const pending = (fallback ? primary.catch((error: unknown) => telemetry.within(handle, () => fallback(error))) : primary).then(
-      (outputs) => this.#succeed(index, outputs, finish),
-      (error: unknown) => this.#fail(node, error, this.decisions[decision]?.version, finish),
+    const pending = (fallback ? primary.catch((error: unknown) => telemetry.within(node, () => fallback(error))) : primary).then(
+      (outputs) => this.#succeed(node, outputs, decision),
+      (error: unknown) => this.#fail(node, error, this.decisions[decision]?.version, decision),
     );
     this.#track(index, pending);
     return pending;
@@ -251,18 +248,20 @@ export class PipelineRun implements RowScope {
     return this.#attempt(node, index);
   }
 
-  #succeed(index: number, outputs: NodeOutputs, finish?: (outputs: NodeOutputs, error: undefined) => void): void {
-    this.#values[index] = outputs;
-    this.#status[index] = DONE;
-    finish?.(outputs, undefined);
+  /** A node answered; `decision` is the index of its routing decision. */
+  #succeed(node: PlannedNode, outputs: NodeOutputs, decision: number): void {
+    this.#values[node.index] = outputs;
+    this.#status[node.index] = DONE;
+    this.#telemetry.nodeFinished(node, this.decisions[decision] as RoutingDecision, outputs, undefined);
   }
 
-  #fail(node: PlannedNode, error: unknown, version: string | undefined, finish?: (outputs: undefined, error: TesseraError) => void): void {
+  /** A node failed: itself (`decision` is its routing decision's index), or upstream before it was routed. */
+  #fail(node: PlannedNode, error: unknown, version: string | undefined, decision: number | undefined): void {
     const failure = nodeError(node.def.id, version, error);
     this.#errors[node.index] = failure;
     this.#status[node.index] = FAILED;
     this.#failed = true;
-    finish?.(undefined, failure);
+    if (decision !== undefined) this.#telemetry.nodeFinished(node, this.decisions[decision] as RoutingDecision, undefined, failure);
   }
 
   #track(index: number, pending: Promise<void>): void {
@@ -272,6 +271,23 @@ export class PipelineRun implements RowScope {
       if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
     });
   }
+}
+
+const decisions = new WeakMap<Assignment, RoutingDecision>();
+
+/**
+ * The decision for an assignment. Policies hand out the same assignment objects to every unit they
+ * route alike, and a policy belongs to one node, so each decision is built once and shared by the
+ * requests it describes (decisions are never mutated: a fallback replaces its decision).
+ */
+function decisionFor(node: PlannedNode, policy: RoutingPolicy, assignment: Assignment): RoutingDecision {
+  let decision = decisions.get(assignment);
+  if (decision?.node !== node.def.id) {
+    const version = node.def.versions[assignment.version] as PlannedNode['def']['versions'][number];
+    decision = { node: node.def.id, version: version.name, sha256: version.sha256, policy: policy.toString(), variant: assignment.variant, scope: assignment.scope };
+    decisions.set(assignment, decision);
+  }
+  return decision;
 }
 
 /** `promise`, or a rejection with `timeout()` once `ms` have passed; the timer never outlives it. */

@@ -1,4 +1,5 @@
 import type { SpanContext } from '@opentelemetry/api';
+import type { Value } from '../definition/types.js';
 
 /** What a row learned about the batched model run it joined. */
 export interface BatchInfo {
@@ -10,14 +11,29 @@ export interface BatchInfo {
   readonly span: SpanContext | undefined;
 }
 
-const infos = new WeakMap<object, BatchInfo>();
+/**
+ * A row's outputs from a batched model run. The batch facts ride in a private field: the record's
+ * own properties are its outputs and nothing else, and copies of it (a switch passing its branch
+ * on) do not carry them.
+ */
+class BatchedOutputs {
+  readonly #batch: BatchInfo;
 
-/** Attaches batch facts to a row's outputs (a side channel: outputs stay plain records). */
-export function recordBatch(outputs: object, info: BatchInfo): void {
-  infos.set(outputs, info);
+  constructor(batch: BatchInfo) {
+    this.#batch = batch;
+  }
+
+  static batchOf(outputs: object): BatchInfo | undefined {
+    return #batch in outputs ? (outputs as BatchedOutputs).#batch : undefined;
+  }
+}
+
+/** An empty outputs record that remembers the batch it came from; the caller fills in the outputs. */
+export function batchedOutputs(batch: BatchInfo): Record<string, Value> {
+  return new BatchedOutputs(batch) as unknown as Record<string, Value>;
 }
 
 /** The batch facts of a node's outputs, if they came from a batched model run. */
 export function batchOf(outputs: object | undefined): BatchInfo | undefined {
-  return outputs ? infos.get(outputs) : undefined;
+  return outputs ? BatchedOutputs.batchOf(outputs) : undefined;
 }

@@ -4,7 +4,7 @@ import type { TesseraError } from '../errors/index.js';
 import type { NodeOutputs } from '../nodes/types.js';
 import type { PipelinePlan, PlannedNode } from '../plan/plan.js';
 import { Attr, SpanName } from './attributes.js';
-import { batchOf } from './batch.js';
+import { batchOf, type BatchInfo } from './batch.js';
 import { tracer, type Instruments } from './instruments.js';
 
 /** How an engine observes its runs. */
@@ -25,12 +25,20 @@ export interface NodeTiming {
   readonly batchSize: number | null;
 }
 
-/** A node execution in progress. */
-export interface NodeHandle {
-  readonly index: number;
+/** A node execution in progress, and then its timing. */
+interface NodeRecord {
+  readonly node: string;
+  version: string;
   readonly start: number;
-  readonly span: Span | undefined;
-  readonly context: Context | undefined;
+  /** −1 while it runs. */
+  duration: number;
+  batch: BatchInfo | undefined;
+}
+
+/** The span of a node execution in progress, and the context it is active in. */
+interface NodeSpan {
+  readonly span: Span;
+  readonly context: Context;
 }
 
 /**
@@ -44,12 +52,14 @@ export class RunTelemetry {
   readonly #started = performance.now();
   readonly #span: Span | undefined;
   readonly #context: Context | undefined;
-  readonly #timings: (NodeTiming | undefined)[];
+  readonly #nodes: (NodeRecord | undefined)[];
+  /** Per node, its span while it runs (only when the run is traced). */
+  #spans: (NodeSpan | undefined)[] | undefined;
 
   constructor(plan: PipelinePlan, engine: EngineTelemetry, requestId: string, unitKey: string, traceContext?: Context) {
     this.#plan = plan;
     this.#engine = engine;
-    this.#timings = new Array(plan.nodes.length);
+    this.#nodes = new Array(plan.nodes.length);
     if (!engine.tracing) return;
     const parent = traceContext ?? context.active();
     const span = tracer().startSpan(SpanName.pipeline(plan.name), {}, parent);
@@ -61,6 +71,7 @@ export class RunTelemetry {
     });
     this.#span = span;
     this.#context = trace.setSpan(parent, span);
+    this.#spans = new Array(plan.nodes.length);
   }
 
   /** The trace this run belongs to, when it is traced. */
@@ -68,9 +79,14 @@ export class RunTelemetry {
     return this.#span?.spanContext().traceId ?? null;
   }
 
-  nodeStarted(node: PlannedNode, decision: { version: string; sha256: string; policy: string; variant: string }): NodeHandle {
-    const start = performance.now();
-    if (!this.#context) return { index: node.index, start, span: undefined, context: undefined };
+  /** Whether the run records spans (callers skip `within` when it does not). */
+  get traced(): boolean {
+    return this.#spans !== undefined;
+  }
+
+  nodeStarted(node: PlannedNode, decision: RoutingDecisionLike): void {
+    this.#nodes[node.index] = { node: node.def.id, version: decision.version, start: performance.now(), duration: -1, batch: undefined };
+    if (!this.#spans) return;
     const span = tracer().startSpan(
       SpanName.node(node.def.id),
       {
@@ -85,31 +101,28 @@ export class RunTelemetry {
       },
       this.#context,
     );
-    return { index: node.index, start, span, context: trace.setSpan(this.#context, span) };
+    this.#spans[node.index] = { span, context: trace.setSpan(this.#context as Context, span) };
   }
 
   /** Runs `fn` with the node's span active, so that the model batcher can link to it. */
-  within<T>(handle: NodeHandle, fn: () => T): T {
-    return handle.context ? context.with(handle.context, fn) : fn();
+  within<T>(node: PlannedNode, fn: () => T): T {
+    const active = this.#spans?.[node.index];
+    return active ? context.with(active.context, fn) : fn();
   }
 
-  nodeFinished(handle: NodeHandle, node: PlannedNode, decision: { version: string; variant: string; policy: string; sha256: string }, outputs: NodeOutputs | undefined, error: TesseraError | undefined): void {
+  nodeFinished(node: PlannedNode, decision: RoutingDecisionLike, outputs: NodeOutputs | undefined, error: TesseraError | undefined): void {
     const end = performance.now();
+    const record = this.#nodes[node.index] as NodeRecord;
     const batch = batchOf(outputs);
-    this.#timings[handle.index] = {
-      node: node.def.id,
-      version: decision.version,
-      startMs: handle.start - this.#started,
-      durationMs: end - handle.start,
-      queueWaitMs: batch?.queueWaitMs ?? null,
-      batchSize: batch?.size ?? null,
-    };
+    record.version = decision.version;
+    record.duration = end - record.start;
+    record.batch = batch;
     const attributes = metricAttributes(this.#plan.name, node, decision.version, decision.variant);
     const instruments = this.#engine.instruments;
-    instruments.nodeDuration.record(end - handle.start, attributes);
+    instruments.nodeDuration.record(record.duration, attributes);
     instruments.countVersion(attributes);
     if (error) instruments.nodeErrors.add(1, { ...attributes, [Attr.errorCode]: error.code });
-    const span = handle.span;
+    const span = this.#spans?.[node.index]?.span;
     if (!span) return;
     if (decision.variant === 'fallback') span.setAttributes({ [Attr.fallback]: decision.policy, [Attr.version]: decision.version, [Attr.versionSha256]: decision.sha256 });
     if (batch) {
@@ -152,10 +165,30 @@ export class RunTelemetry {
     this.#span.end();
   }
 
-  /** The timings of the nodes that ran, in the order they started. */
+  /** The timings of the nodes that ran (and finished), in the order they started. */
   timings(): NodeTiming[] {
-    return this.#timings.filter((t): t is NodeTiming => t !== undefined).sort((a, b) => a.startMs - b.startMs);
+    const timings: NodeTiming[] = [];
+    for (const record of this.#nodes) {
+      if (!record || record.duration < 0) continue;
+      timings.push({
+        node: record.node,
+        version: record.version,
+        startMs: record.start - this.#started,
+        durationMs: record.duration,
+        queueWaitMs: record.batch?.queueWaitMs ?? null,
+        batchSize: record.batch?.size ?? null,
+      });
+    }
+    return timings.sort((a, b) => a.startMs - b.startMs);
   }
+}
+
+/** What telemetry reads of a routing decision. */
+interface RoutingDecisionLike {
+  readonly version: string;
+  readonly sha256: string;
+  readonly policy: string;
+  readonly variant: string;
 }
 
 /** Per planned node, per version, per variant. */

@@ -150,10 +150,10 @@ const recordTypes = new Map<string, RecordType>();
 
 /**
  * The CEL type of a record (the input, or a node's outputs). Values are passed as instances of a
- * class that CEL reads field by field: no per-evaluation conversion into maps. CEL's `int` is a
- * BigInt where Tessera's Int is a number, so a record is converted once (the instance is
- * remembered per record) and the expressions of one request that read the same input or node
- * share it. Types are shared by every expression with the same fields.
+ * class that CEL reads field by field through getters on its prototype: an instance is one small
+ * object around the record, and a field is converted only when an expression reads it (CEL's `int`
+ * is a BigInt where Tessera's Int is a number). Types are shared by every expression with the same
+ * fields.
  */
 function recordType(fields: ReadonlyMap<string, ValueType>): RecordType {
   const schema: Record<string, string> = {};
@@ -161,26 +161,24 @@ function recordType(fields: ReadonlyMap<string, ValueType>): RecordType {
   const signature = JSON.stringify(schema);
   const known = recordTypes.get(signature);
   if (known) return known;
-  const ints = [...fields].filter(([, type]) => type.kind === 'scalar' && type.name === 'Int').map(([name]) => name);
-  const names = [...fields.keys()];
-  const ctor = class TesseraRecord {} as unknown as new () => Record<string, unknown>;
-  const instances = new WeakMap<object, Record<string, unknown>>();
+  class TesseraRecord {
+    constructor(readonly record: Readonly<Record<string, Value>> = {}) {}
+  }
+  for (const [name, type] of fields) {
+    const int = type.kind === 'scalar' && type.name === 'Int';
+    Object.defineProperty(TesseraRecord.prototype, name, {
+      enumerable: true,
+      get(this: TesseraRecord) {
+        const value = this.record[name];
+        return int && typeof value === 'number' ? BigInt(value) : value;
+      },
+    });
+  }
   const created: RecordType = {
     typeName: `TesseraRecord${recordTypes.size}`,
     schema,
-    ctor,
-    convert(record) {
-      let instance = instances.get(record);
-      if (instance) return instance;
-      instance = new ctor();
-      for (const name of names) instance[name] = record[name];
-      for (const name of ints) {
-        const value = record[name];
-        if (typeof value === 'number') instance[name] = BigInt(value);
-      }
-      instances.set(record, instance);
-      return instance;
-    },
+    ctor: TesseraRecord as unknown as new () => Record<string, unknown>,
+    convert: (record) => new TesseraRecord(record),
   };
   recordTypes.set(signature, created);
   return created;

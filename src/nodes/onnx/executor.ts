@@ -3,7 +3,7 @@ import type { OnnxInputBinding, OnnxNodeDef, OnnxOutputBinding, OnnxVersionDef, 
 import { createBatcher, type Batcher } from '../../execution/batcher.js';
 import { ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags, type Attributes, type SpanContext } from '@opentelemetry/api';
 import { Attr, SpanName } from '../../telemetry/attributes.js';
-import { recordBatch } from '../../telemetry/batch.js';
+import { batchedOutputs } from '../../telemetry/batch.js';
 import { tracer, type Instruments } from '../../telemetry/instruments.js';
 import type { ExecutorContext, NodeExecutor, NodeOutputs, ValueReader } from '../types.js';
 
@@ -82,14 +82,13 @@ async function runModel(version: OnnxVersionDef, queued: readonly QueuedRow[], a
   const columns = version.outputs.map((binding) => unpackOutput(binding, results[binding.tensor] as ort.Tensor, rows.length));
   const outputs: NodeOutputs[] = [];
   for (let row = 0; row < rows.length; row++) {
-    const record: Record<string, Value> = {};
-    version.outputs.forEach((binding, index) => {
-      record[binding.output] = (columns[index] as Value[])[row] as Value;
-    });
     const queueWaitMs = dispatched - (queued[row] as QueuedRow).enqueuedAt;
     longestWait = Math.max(longestWait, queueWaitMs);
     instruments.queueWait.record(queueWaitMs, attributes);
-    recordBatch(record, { size: rows.length, queueWaitMs, computeMs, span: spanContext });
+    const record = batchedOutputs({ size: rows.length, queueWaitMs, computeMs, span: spanContext });
+    for (let index = 0; index < version.outputs.length; index++) {
+      record[(version.outputs[index] as OnnxOutputBinding).output] = (columns[index] as Value[])[row] as Value;
+    }
     outputs.push(record);
   }
   if (span) {
