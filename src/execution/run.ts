@@ -188,11 +188,19 @@ export class PipelineRun implements RowScope {
           },
         )
       : result;
+    // Tracked in its own handlers: no extra promise per model node.
+    this.#inFlight++;
     const pending = (fallback ? primary.catch((error: unknown) => telemetry.within(node, () => fallback(error))) : primary).then(
-      (outputs) => this.#succeed(node, outputs, decision),
-      (error: unknown) => this.#fail(node, error, this.decisions[decision]?.version, decision),
+      (outputs) => {
+        this.#succeed(node, outputs, decision);
+        this.#untrack();
+      },
+      (error: unknown) => {
+        this.#fail(node, error, this.decisions[decision]?.version, decision);
+        this.#untrack();
+      },
     );
-    this.#track(index, pending);
+    this.#pending[index] = pending;
     return pending;
   }
 
@@ -267,9 +275,11 @@ export class PipelineRun implements RowScope {
   #track(index: number, pending: Promise<void>): void {
     this.#pending[index] = pending;
     this.#inFlight++;
-    void pending.then(() => {
-      if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
-    });
+    void pending.then(() => this.#untrack());
+  }
+
+  #untrack(): void {
+    if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 }
 
