@@ -1,5 +1,7 @@
-// Copies the files of src/ that tsc does not emit (plain CommonJS worker scripts) to dist/.
-import { cpSync, readdirSync } from 'node:fs';
+// After tsc: copies the files of src/ that tsc does not emit (plain CommonJS worker scripts) to
+// dist/, and makes the CLI executable, so that `./dist/cli/main.js` starts as the `tessera` bin does
+// (with the Node flags on its #! line).
+import { chmodSync, cpSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,3 +11,4 @@ for (const entry of readdirSync(path.join(root, 'src'), { recursive: true, withF
   const from = path.join(entry.parentPath, entry.name);
   cpSync(from, path.join(root, 'dist', path.relative(path.join(root, 'src'), from)));
 }
+chmodSync(path.join(root, 'dist/cli/main.js'), 0o755);

@@ -54,7 +54,7 @@ export class RunTelemetry {
   readonly #context: Context | undefined;
   readonly #nodes: (NodeRecord | undefined)[];
   /** Per node, its span while it runs (only when the run is traced). */
-  #spans: (NodeSpan | undefined)[] | undefined;
+  readonly #spans: (NodeSpan | undefined)[] | undefined;
 
   constructor(plan: PipelinePlan, engine: EngineTelemetry, requestId: string, unitKey: string, traceContext?: Context) {
     this.#plan = plan;
