@@ -1,6 +1,5 @@
 // After tsc: copies the files of src/ that tsc does not emit (plain CommonJS worker scripts) to
-// dist/, and makes the CLI executable, so that `./dist/cli/main.js` starts as the `tessera` bin does
-// (with the Node flags on its #! line).
+// dist/, and makes the CLI executable, so that `./dist/cli/main.js` runs as the `tessera` bin does.
 import { chmodSync, cpSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env node
 import './production.js';
 import { readFileSync } from 'node:fs';
 import { formatProblem, PipelineValidationError, TesseraError } from '../errors/index.js';

@@ -192,12 +192,18 @@ export class PipelineRun implements RowScope {
     this.#inFlight++;
     const pending = (fallback ? primary.catch((error: unknown) => telemetry.within(node, () => fallback(error))) : primary).then(
       (outputs) => {
-        this.#succeed(node, outputs, decision);
-        this.#untrack();
+        try {
+          this.#succeed(node, outputs, decision);
+        } finally {
+          this.#untrack();
+        }
       },
       (error: unknown) => {
-        this.#fail(node, error, this.decisions[decision]?.version, decision);
-        this.#untrack();
+        try {
+          this.#fail(node, error, this.decisions[decision]?.version, decision);
+        } finally {
+          this.#untrack();
+        }
       },
     );
     this.#pending[index] = pending;
@@ -283,20 +289,19 @@ export class PipelineRun implements RowScope {
   }
 }
 
-const decisions = new WeakMap<Assignment, RoutingDecision>();
+const decisions = new WeakMap<Assignment, { readonly def: PlannedNode['def']; readonly decision: RoutingDecision }>();
 
 /**
  * The decision for an assignment. Policies hand out the same assignment objects to every unit they
- * route alike, and a policy belongs to one node, so each decision is built once and shared by the
- * requests it describes (decisions are never mutated: a fallback replaces its decision).
+ * route alike, so each decision is built once (per node definition: a reload brings new ones) and
+ * shared, frozen, by the requests it describes; a fallback replaces a run's decision, never edits it.
  */
 function decisionFor(node: PlannedNode, policy: RoutingPolicy, assignment: Assignment): RoutingDecision {
-  let decision = decisions.get(assignment);
-  if (decision?.node !== node.def.id) {
-    const version = node.def.versions[assignment.version] as PlannedNode['def']['versions'][number];
-    decision = { node: node.def.id, version: version.name, sha256: version.sha256, policy: policy.toString(), variant: assignment.variant, scope: assignment.scope };
-    decisions.set(assignment, decision);
-  }
+  const cached = decisions.get(assignment);
+  if (cached?.def === node.def) return cached.decision;
+  const version = node.def.versions[assignment.version] as PlannedNode['def']['versions'][number];
+  const decision = Object.freeze({ node: node.def.id, version: version.name, sha256: version.sha256, policy: policy.toString(), variant: assignment.variant, scope: assignment.scope });
+  decisions.set(assignment, { def: node.def, decision });
   return decision;
 }
 

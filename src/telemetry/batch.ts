@@ -23,8 +23,8 @@ class BatchedOutputs {
     this.#batch = batch;
   }
 
-  static batchOf(outputs: object): BatchInfo | undefined {
-    return #batch in outputs ? (outputs as BatchedOutputs).#batch : undefined;
+  static batchOf(outputs: unknown): BatchInfo | undefined {
+    return typeof outputs === 'object' && outputs !== null && #batch in outputs ? (outputs as BatchedOutputs).#batch : undefined;
   }
 }
 
@@ -34,6 +34,6 @@ export function batchedOutputs(batch: BatchInfo): Record<string, Value> {
 }
 
 /** The batch facts of a node's outputs, if they came from a batched model run. */
-export function batchOf(outputs: object | undefined): BatchInfo | undefined {
-  return outputs ? BatchedOutputs.batchOf(outputs) : undefined;
+export function batchOf(outputs: unknown): BatchInfo | undefined {
+  return BatchedOutputs.batchOf(outputs);
 }

@@ -158,4 +158,31 @@ describe('naming rule', () => {
       ],
     );
   });
+
+  it('reports an input field or a node output called "constructor", which CEL reserves', async () => {
+    await expectProblems(
+      `
+      name: score
+      routingKey: id
+      input:
+        id: { type: ID }
+        constructor: { type: Float }
+      nodes:
+        one:
+          kind: expression
+          expr: "input.constructor"
+      outputs:
+        one: one.value
+    `,
+      [
+        {
+          rule,
+          path: 'input.constructor',
+          line: 5,
+          column: 3,
+          message: 'Input field "constructor" cannot be called "constructor": expressions read records through CEL, which reserves that name; rename it.',
+        },
+      ],
+    );
+  });
 });

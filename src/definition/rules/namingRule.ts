@@ -11,6 +11,10 @@ const RESERVED_NODE_IDS = [
   'package', 'namespace', 'return', 'var', 'void', 'while', 'true', 'false', 'null',
 ];
 
+/** CEL (@marcbachmann/cel-js) finds a record's type by its `constructor`: no field may take that name. */
+const CEL_RESERVED_FIELD = 'constructor';
+const CEL_RESERVED_MESSAGE = (what: string) => `${what} cannot be called "${CEL_RESERVED_FIELD}": expressions read records through CEL, which reserves that name; rename it.`;
+
 const RESERVED_REASONS: Readonly<Record<string, string>> = { input: 'it names the request input', math: 'it names the CEL math extension' };
 
 /**
@@ -40,6 +44,14 @@ export const namingRule: Rule = ({ file, report }) => {
   }
   for (const name of Object.keys(file.input)) {
     if (introspection(name)) report(['input', name], `Input field "${name}" starts with "__", which GraphQL reserves for introspection.`, { key: true });
+    if (name === CEL_RESERVED_FIELD) report(['input', name], CEL_RESERVED_MESSAGE(`Input field "${name}"`), { key: true });
+  }
+  for (const [id, node] of Object.entries(file.nodes)) {
+    const outputs = (node as { outputs?: unknown }).outputs;
+    if (typeof outputs !== 'object' || outputs === null) continue;
+    if (CEL_RESERVED_FIELD in outputs && Object.hasOwn(outputs, CEL_RESERVED_FIELD)) {
+      report(['nodes', id, 'outputs', CEL_RESERVED_FIELD], CEL_RESERVED_MESSAGE(`Output "${CEL_RESERVED_FIELD}" of node "${id}"`), { key: true });
+    }
   }
   for (const [name, values] of Object.entries(file.enums ?? {})) {
     const seen = new Set<string>();

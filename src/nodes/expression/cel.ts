@@ -70,12 +70,16 @@ export type CelCompileResult = { readonly ok: true; readonly program: CelProgram
  */
 export function compileCel(source: string, scope: CelScope): CelCompileResult {
   const env = celEnvironment();
+  // A variable the expression uses whole (`dyn(up)`, a comprehension over it) gets its fields as
+  // own properties, which is what cel-js enumerates; one it only reads fields of gets a view.
+  const parsed = parseCel(source);
+  const whole = new Set(parsed.ok ? parsed.references.filter((ref) => ref.field === undefined).map((ref) => ref.name) : scope.keys());
   const converters: [string, (record: Readonly<Record<string, Value>>) => unknown][] = [];
   for (const [name, fields] of scope) {
     const record = recordType(fields);
     env.registerType(record.typeName, { ctor: record.ctor, fields: record.schema });
     env.registerVariable(name, record.typeName);
-    converters.push([name, record.convert]);
+    converters.push([name, whole.has(name) ? record.copy : record.view]);
   }
   let checked: { valid: boolean; type?: unknown; error?: unknown };
   try {
@@ -138,22 +142,30 @@ function valueTypeOfCel(celType: string): ValueType | undefined {
   return of && of.kind === 'scalar' ? { kind: 'list', of } : undefined;
 }
 
-/** A CEL message type for records of some fields, with its class and converter. */
+/** A CEL message type for records of some fields: its class, and two ways to pass a record as one. */
 interface RecordType {
   readonly typeName: string;
   readonly schema: Readonly<Record<string, string>>;
-  readonly ctor: new () => Record<string, unknown>;
-  convert(record: Readonly<Record<string, Value>>): unknown;
+  /** The class CEL knows the type by (cel-js finds a value's type by its constructor). */
+  readonly ctor: new () => object;
+  /** The record behind getters: a field is converted only when it is read. */
+  view(record: Readonly<Record<string, Value>>): object;
+  /** The record's fields as own properties, converted at once: for expressions that use it whole. */
+  copy(record: Readonly<Record<string, Value>>): object;
 }
 
 const recordTypes = new Map<string, RecordType>();
 
+/** Where a view keeps its record: a symbol, so that no field name can collide with it. */
+const RECORD = Symbol('record');
+
 /**
- * The CEL type of a record (the input, or a node's outputs). Values are passed as instances of a
- * class that CEL reads field by field through getters on its prototype: an instance is one small
- * object around the record, and a field is converted only when an expression reads it (CEL's `int`
- * is a BigInt where Tessera's Int is a number). Types are shared by every expression with the same
- * fields.
+ * The CEL type of a record (the input, or a node's outputs). A record is passed as an instance of a
+ * class whose prototype has a getter per field: the instance is one small object around the record,
+ * and a field is converted only when an expression reads it (CEL's `int` is a BigInt where
+ * Tessera's Int is a number). cel-js enumerates a message's own properties when an expression
+ * iterates over it, so an expression that uses a record whole gets a copy with own properties
+ * instead. Types are shared by every expression with the same fields.
  */
 function recordType(fields: ReadonlyMap<string, ValueType>): RecordType {
   const schema: Record<string, string> = {};
@@ -161,24 +173,33 @@ function recordType(fields: ReadonlyMap<string, ValueType>): RecordType {
   const signature = JSON.stringify(schema);
   const known = recordTypes.get(signature);
   if (known) return known;
+  const ints = new Set([...fields].filter(([, type]) => type.kind === 'scalar' && type.name === 'Int').map(([name]) => name));
+  const toCel = (name: string, value: Value | undefined): unknown => (ints.has(name) && typeof value === 'number' ? BigInt(value) : value);
   class TesseraRecord {
-    constructor(readonly record: Readonly<Record<string, Value>> = {}) {}
+    readonly [RECORD]: Readonly<Record<string, Value>>;
+
+    constructor(record: Readonly<Record<string, Value>> = {}) {
+      this[RECORD] = record;
+    }
   }
-  for (const [name, type] of fields) {
-    const int = type.kind === 'scalar' && type.name === 'Int';
+  for (const name of fields.keys()) {
     Object.defineProperty(TesseraRecord.prototype, name, {
       enumerable: true,
       get(this: TesseraRecord) {
-        const value = this.record[name];
-        return int && typeof value === 'number' ? BigInt(value) : value;
+        return toCel(name, this[RECORD][name]);
       },
     });
   }
   const created: RecordType = {
     typeName: `TesseraRecord${recordTypes.size}`,
     schema,
-    ctor: TesseraRecord as unknown as new () => Record<string, unknown>,
-    convert: (record) => new TesseraRecord(record),
+    ctor: TesseraRecord,
+    view: (record) => new TesseraRecord(record),
+    copy(record) {
+      const instance = Object.create(TesseraRecord.prototype) as object;
+      for (const name of fields.keys()) Object.defineProperty(instance, name, { value: toCel(name, record[name]), enumerable: true, writable: true, configurable: true });
+      return instance;
+    },
   };
   recordTypes.set(signature, created);
   return created;

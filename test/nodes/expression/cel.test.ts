@@ -5,6 +5,7 @@ import { compileCel } from '../../../src/nodes/expression/cel.js';
 const scope = new Map<string, ReadonlyMap<string, ValueType>>([
   ['input', new Map<string, ValueType>([['count', INT], ['income', FLOAT], ['name', STRING], ['flag', BOOLEAN]])],
   ['upstream', new Map<string, ValueType>([['value', FLOAT], ['tags', { kind: 'list', of: STRING }]])],
+  ['named', new Map<string, ValueType>([['record', INT], ['label', STRING]])],
 ]);
 
 function program(source: string) {
@@ -41,5 +42,20 @@ describe('CEL programs over Tessera records', () => {
     const income = program('input.income * 2.0');
     const rows = Array.from({ length: 100 }, (_, i) => ({ count: i, income: i / 4, name: String(i), flag: i % 2 === 0 }));
     expect(rows.map((input) => [count.evaluate({ input }), income.evaluate({ input })])).toEqual(rows.map((r) => [r.count + 1, r.income * 2]));
+  });
+
+  it('reads a field called "record" (the name a view could have kept its record under)', () => {
+    const named = { record: 3, label: 'c' };
+    expect(program('named.record * 2').evaluate({ named })).toBe(6);
+    expect(program('has(named.record) && named.label == "c"').evaluate({ named })).toBe(true);
+  });
+
+  it('iterates over a record used whole: its field names, as a map', () => {
+    const upstream = { value: 2, tags: ['a'] };
+    expect(program('dyn(upstream).exists(k, k == "value")').evaluate({ upstream })).toBe(true);
+    expect(program('dyn(upstream).filter(k, true).size()').evaluate({ upstream })).toBe(2);
+    expect(program('dyn(upstream).all(k, k in ["value", "tags"]) && upstream.value == 2.0').evaluate({ upstream })).toBe(true);
+    // An Int field of a record used whole is still a CEL int.
+    expect(program('dyn(named).exists(k, k == "record") && named.record + 1 == 4').evaluate({ named: { record: 3, label: '' } })).toBe(true);
   });
 });
