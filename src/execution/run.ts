@@ -144,7 +144,7 @@ export class PipelineRun implements RowScope {
   #execute(node: PlannedNode): PromiseOrValue<void> {
     const index = node.index;
     for (const dep of node.deps) {
-      if (this.#status[dep] === FAILED) return this.#fail(node, this.#errors[dep] as TesseraError, undefined, undefined);
+      if (this.#status[dep] === FAILED) return this.#fail(node, this.#errors[dep] as TesseraError, undefined);
     }
     const routing = node.routing;
     const assignment = routing.policy.select(this.unitKey);
@@ -165,11 +165,11 @@ export class PipelineRun implements RowScope {
       result = telemetry.traced ? telemetry.within(node, () => this.#attempt(node, assignment.version)) : this.#attempt(node, assignment.version);
     } catch (error) {
       if (watched) done(undefined, true);
-      if (!fallback) return this.#fail(node, error, this.decisions[decision]?.version, decision);
+      if (!fallback) return this.#fail(node, error, decision);
       try {
         result = telemetry.within(node, () => fallback(error));
       } catch (fallbackError) {
-        return this.#fail(node, fallbackError, this.decisions[decision]?.version, decision);
+        return this.#fail(node, fallbackError, decision);
       }
     }
     if (!isPromise(result)) {
@@ -200,7 +200,7 @@ export class PipelineRun implements RowScope {
       },
       (error: unknown) => {
         try {
-          this.#fail(node, error, this.decisions[decision]?.version, decision);
+          this.#fail(node, error, decision);
         } finally {
           this.#untrack();
         }
@@ -269,13 +269,17 @@ export class PipelineRun implements RowScope {
     this.#telemetry.nodeFinished(node, this.decisions[decision] as RoutingDecision, outputs, undefined);
   }
 
-  /** A node failed: itself (`decision` is its routing decision's index), or upstream before it was routed. */
-  #fail(node: PlannedNode, error: unknown, version: string | undefined, decision: number | undefined): void {
-    const failure = nodeError(node.def.id, version, error);
+  /**
+   * A node failed: itself (`decision` is the index of its routing decision, which names the version
+   * in the error), or upstream before it was routed (no decision).
+   */
+  #fail(node: PlannedNode, error: unknown, decision: number | undefined): void {
+    const routed = decision === undefined ? undefined : (this.decisions[decision] as RoutingDecision);
+    const failure = nodeError(node.def.id, routed?.version, error);
     this.#errors[node.index] = failure;
     this.#status[node.index] = FAILED;
     this.#failed = true;
-    if (decision !== undefined) this.#telemetry.nodeFinished(node, this.decisions[decision] as RoutingDecision, undefined, failure);
+    if (routed) this.#telemetry.nodeFinished(node, routed, undefined, failure);
   }
 
   #track(index: number, pending: Promise<void>): void {

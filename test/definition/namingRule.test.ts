@@ -180,7 +180,7 @@ describe('naming rule', () => {
           path: 'input.constructor',
           line: 5,
           column: 3,
-          message: 'Input field "constructor" cannot be called "constructor": expressions read records through CEL, which reserves that name; rename it.',
+          message: 'An input field cannot be called "constructor": expressions read records through CEL, which reserves that name; rename it.',
         },
       ],
     );

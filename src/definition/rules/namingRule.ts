@@ -44,13 +44,13 @@ export const namingRule: Rule = ({ file, report }) => {
   }
   for (const name of Object.keys(file.input)) {
     if (introspection(name)) report(['input', name], `Input field "${name}" starts with "__", which GraphQL reserves for introspection.`, { key: true });
-    if (name === CEL_RESERVED_FIELD) report(['input', name], CEL_RESERVED_MESSAGE(`Input field "${name}"`), { key: true });
+    if (name === CEL_RESERVED_FIELD) report(['input', name], CEL_RESERVED_MESSAGE("An input field"), { key: true });
   }
   for (const [id, node] of Object.entries(file.nodes)) {
     const outputs = (node as { outputs?: unknown }).outputs;
     if (typeof outputs !== 'object' || outputs === null) continue;
-    if (CEL_RESERVED_FIELD in outputs && Object.hasOwn(outputs, CEL_RESERVED_FIELD)) {
-      report(['nodes', id, 'outputs', CEL_RESERVED_FIELD], CEL_RESERVED_MESSAGE(`Output "${CEL_RESERVED_FIELD}" of node "${id}"`), { key: true });
+    if (Object.hasOwn(outputs, CEL_RESERVED_FIELD)) {
+      report(['nodes', id, 'outputs', CEL_RESERVED_FIELD], CEL_RESERVED_MESSAGE(`An output of node "${id}"`), { key: true });
     }
   }
   for (const [name, values] of Object.entries(file.enums ?? {})) {
