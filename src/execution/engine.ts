@@ -89,9 +89,8 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
           // the log small (a RoutingDecision is a NodeDecision with more fields: no copies).
           nodes: run.decisions.filter(learns),
         });
-      // Pure pipelines finish inside start(): log at once, without a promise per request.
-      if (run.busy) void run.settled().then(log);
-      else log();
+      // Pure pipelines finish inside start(): then at once.
+      run.whenSettled(log);
     }
     return run;
   };
@@ -107,7 +106,8 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
       if (!checked.ok) throw inputError(checked.problems);
       const outputs = options.outputs ? options.outputs.map((output) => outputByName(target, output)) : target.outputs;
       const run = start(target, checked.value, outputNodes(outputs), options);
-      const { values, errors } = await collectOutputs(run, outputs);
+      if (run.busy) await run.settled();
+      const { values, errors } = readOutputs(run, outputs);
       return { requestId: run.requestId, outputs: values, errors, decisions: run.decisions };
     },
     close: () => releasePipelines(definitions),
@@ -134,13 +134,23 @@ export function outputNodes(outputs: readonly PlannedOutput[]): number[] {
   return nodes;
 }
 
+/** A run's outputs: a value per output, `null` with an error for outputs whose node failed. */
+export interface CollectedOutputs {
+  readonly values: Record<string, Value | null>;
+  readonly errors: RunResult['errors'];
+}
+
 /**
- * Waits for a run's outputs: a value per output, `null` with an error for outputs whose node
- * failed. Resolves once everything the run started has finished.
+ * Waits for a run's outputs. Resolves once everything the run started has finished.
  */
-export async function collectOutputs(run: PipelineRun, outputs: readonly PlannedOutput[]): Promise<Pick<RunResult, 'errors'> & { values: Record<string, Value | null> }> {
+export async function collectOutputs(run: PipelineRun, outputs: readonly PlannedOutput[]): Promise<CollectedOutputs> {
   // Every node an output needs was started with the run: wait once, then read.
   if (run.busy) await run.settled();
+  return readOutputs(run, outputs);
+}
+
+/** The outputs of a run that has settled (see `PipelineRun.whenSettled`). */
+export function readOutputs(run: PipelineRun, outputs: readonly PlannedOutput[]): CollectedOutputs {
   const values: Record<string, Value | null> = {};
   const errors: { output: string; code: string; message: string }[] = [];
   for (const output of outputs) {

@@ -20,10 +20,14 @@ export interface RoutingDecision {
   readonly scope: string | undefined;
 }
 
-// Node states; 0 (the Uint8Array default) means not started.
+// Node states (the Uint8Array default is NOT_STARTED).
+const NOT_STARTED = 0;
 const RUNNING = 1;
 const DONE = 2;
 const FAILED = 3;
+
+/** What waits for a node: a node (its index) that reads it, or a callback. */
+type Waiter = number | (() => void);
 
 /** How a run starts. */
 export interface StartOptions {
@@ -47,8 +51,12 @@ export class PipelineRun implements RowScope {
   readonly #status: Uint8Array;
   readonly #values: (NodeOutputs | undefined)[];
   readonly #errors: (TesseraError | undefined)[];
-  readonly #pending: (Promise<void> | undefined)[];
+  /** Per node waiting for its dependencies: how many have not finished yet. */
+  readonly #waitingFor: Uint8Array;
+  /** Per running node, what to do when it finishes: start a node that waited for it, or call back. */
+  readonly #onFinish: (Waiter[] | undefined)[];
   readonly #telemetry: RunTelemetry;
+  /** Nodes started and not finished. */
   #inFlight = 0;
   #failed = false;
   #idle: (() => void)[] = [];
@@ -63,7 +71,8 @@ export class PipelineRun implements RowScope {
     this.#status = new Uint8Array(size);
     this.#values = new Array(size);
     this.#errors = new Array(size);
-    this.#pending = new Array(size);
+    this.#waitingFor = new Uint8Array(size);
+    this.#onFinish = new Array(size);
   }
 
   get plan(): PipelinePlan {
@@ -75,9 +84,8 @@ export class PipelineRun implements RowScope {
    * telemetry ends when they have all finished.
    */
   start(nodes: readonly number[]): void {
-    for (const index of nodes) void this.#ensure(index);
-    if (this.#inFlight === 0) this.#telemetry.finished(this.#failed);
-    else void this.settled().then(() => this.#telemetry.finished(this.#failed));
+    for (const index of nodes) this.#ensure(index);
+    this.whenSettled(() => this.#telemetry.finished(this.#failed));
   }
 
   /** The trace of this run, when it is traced. */
@@ -92,8 +100,14 @@ export class PipelineRun implements RowScope {
 
   /** The node's outputs; throws (or rejects with) the node's TesseraError when it failed. */
   demand(index: number): PromiseOrValue<NodeOutputs> {
-    const ready = this.#ensure(index);
-    return isPromise(ready) ? ready.then(() => this.#result(index)) : this.#result(index);
+    this.#ensure(index);
+    if (this.#status[index] !== RUNNING) return this.#result(index);
+    return new Promise((resolve, reject) =>
+      this.#waitFor(index, () => {
+        if (this.#status[index] === FAILED) reject(this.#errors[index] as TesseraError);
+        else resolve(this.#values[index] as NodeOutputs);
+      }),
+    );
   }
 
   outputs(index: number): NodeOutputs {
@@ -110,6 +124,12 @@ export class PipelineRun implements RowScope {
     return this.#inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  /** Calls `callback` once every node started so far has finished: now, if none is running. */
+  whenSettled(callback: () => void): void {
+    if (this.#inFlight === 0) callback();
+    else this.#idle.push(callback);
+  }
+
   /** The error of a node that failed, if it did. */
   error(index: number): TesseraError | undefined {
     return this.#errors[index];
@@ -120,29 +140,49 @@ export class PipelineRun implements RowScope {
     return this.#values[index] as NodeOutputs;
   }
 
-  #ensure(index: number): PromiseOrValue<void> {
-    switch (this.#status[index]) {
-      case DONE:
-      case FAILED:
-        return;
-      case RUNNING:
-        return this.#pending[index];
-    }
+  /**
+   * Starts a node unless it has started: at once when what it reads is ready, else when the last
+   * of its running dependencies finishes (no promise per waiting node: the runs it waits for start
+   * it).
+   */
+  #ensure(index: number): void {
+    if (this.#status[index] !== NOT_STARTED) return;
     this.#status[index] = RUNNING;
+    this.#inFlight++;
     const node = this.#plan.nodes[index] as PlannedNode;
-    let waits: Promise<void>[] | undefined;
+    let waiting = 0;
     for (const dep of node.deps) {
-      const ready = this.#ensure(dep);
-      if (isPromise(ready)) (waits ??= []).push(ready);
+      this.#ensure(dep);
+      if (this.#status[dep] === RUNNING) {
+        waiting++;
+        this.#waitFor(dep, index);
+      }
     }
-    if (!waits) return this.#execute(node);
-    const pending = Promise.all(waits).then(() => this.#execute(node));
-    this.#track(index, pending);
-    return pending;
+    // Dependencies that run finish in later jobs, never within this loop: the count is complete.
+    if (waiting === 0) this.#execute(node);
+    else this.#waitingFor[index] = waiting;
   }
 
-  #execute(node: PlannedNode): PromiseOrValue<void> {
-    const index = node.index;
+  #waitFor(index: number, waiter: Waiter): void {
+    (this.#onFinish[index] ??= []).push(waiter);
+  }
+
+  /** A node has finished (either way): what waited for it goes on, and the run settles when none runs. */
+  #finished(index: number): void {
+    this.#inFlight--;
+    const waiters = this.#onFinish[index];
+    if (waiters) {
+      this.#onFinish[index] = undefined;
+      for (const waiter of waiters) {
+        if (typeof waiter === 'function') waiter();
+        else if (--(this.#waitingFor[waiter] as number) === 0) this.#execute(this.#plan.nodes[waiter] as PlannedNode);
+      }
+    }
+    if (this.#inFlight === 0) for (const callback of this.#idle.splice(0)) callback();
+  }
+
+  /** Routes and runs a node whose dependencies have finished; it finishes now or in a later job. */
+  #execute(node: PlannedNode): void {
     for (const dep of node.deps) {
       if (this.#status[dep] === FAILED) return this.#fail(node, this.#errors[dep] as TesseraError, undefined);
     }
@@ -188,26 +228,10 @@ export class PipelineRun implements RowScope {
           },
         )
       : result;
-    // Tracked in its own handlers: no extra promise per model node.
-    this.#inFlight++;
-    const pending = (fallback ? primary.catch((error: unknown) => telemetry.within(node, () => fallback(error))) : primary).then(
-      (outputs) => {
-        try {
-          this.#succeed(node, outputs, decision);
-        } finally {
-          this.#untrack();
-        }
-      },
-      (error: unknown) => {
-        try {
-          this.#fail(node, error, decision);
-        } finally {
-          this.#untrack();
-        }
-      },
+    void (fallback ? primary.catch((error: unknown) => telemetry.within(node, () => fallback(error))) : primary).then(
+      (outputs) => this.#succeed(node, outputs, decision),
+      (error: unknown) => this.#fail(node, error, decision),
     );
-    this.#pending[index] = pending;
-    return pending;
   }
 
   /** Runs a shadow version of a node for its rollout, in a span of its own. */
@@ -266,7 +290,11 @@ export class PipelineRun implements RowScope {
   #succeed(node: PlannedNode, outputs: NodeOutputs, decision: number): void {
     this.#values[node.index] = outputs;
     this.#status[node.index] = DONE;
-    this.#telemetry.nodeFinished(node, this.decisions[decision] as RoutingDecision, outputs, undefined);
+    try {
+      this.#telemetry.nodeFinished(node, this.decisions[decision] as RoutingDecision, outputs, undefined);
+    } finally {
+      this.#finished(node.index);
+    }
   }
 
   /**
@@ -279,17 +307,11 @@ export class PipelineRun implements RowScope {
     this.#errors[node.index] = failure;
     this.#status[node.index] = FAILED;
     this.#failed = true;
-    if (routed) this.#telemetry.nodeFinished(node, routed, undefined, failure);
-  }
-
-  #track(index: number, pending: Promise<void>): void {
-    this.#pending[index] = pending;
-    this.#inFlight++;
-    void pending.then(() => this.#untrack());
-  }
-
-  #untrack(): void {
-    if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    try {
+      if (routed) this.#telemetry.nodeFinished(node, routed, undefined, failure);
+    } finally {
+      this.#finished(node.index);
+    }
   }
 }
 
