@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 
 /** One row of an input file: its 1-based line, its fields (strings for CSV), or why it is unreadable. */
@@ -27,6 +26,14 @@ export async function fileSize(file: string): Promise<number> {
  * number and raw text, and reading goes on: nothing is dropped silently.
  */
 export async function* readRecords(file: string, options: ReadOptions): AsyncGenerator<InputRecord> {
+  for await (const records of readRecordBatches(file, options)) yield* records;
+}
+
+/**
+ * Reads records as `readRecords` does, in the arrays they arrive in (one per chunk of the file):
+ * one asynchronous step per chunk instead of one per row.
+ */
+export async function* readRecordBatches(file: string, options: ReadOptions): AsyncGenerator<InputRecord[]> {
   let bytes = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -43,25 +50,37 @@ export async function* readRecords(file: string, options: ReadOptions): AsyncGen
   }
 }
 
-async function* readJsonLines(source: NodeJS.ReadableStream): AsyncGenerator<InputRecord> {
+async function* readJsonLines(source: Readable): AsyncGenerator<InputRecord[]> {
   let line = 0;
-  for await (const text of createInterface({ input: source, crlfDelay: Infinity })) {
+  let rest = '';
+  const parse = (text: string): InputRecord | undefined => {
     line++;
-    if (text.trim() === '') continue;
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text.trim() === '') return undefined;
     try {
       const value: unknown = JSON.parse(text);
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        yield { ok: false, line, error: 'Expected a JSON object on each line.', raw: text };
-      } else {
-        yield { ok: true, line, fields: value as Record<string, unknown>, raw: text };
-      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, line, error: 'Expected a JSON object on each line.', raw: text };
+      return { ok: true, line, fields: value as Record<string, unknown>, raw: text };
     } catch (error) {
-      yield { ok: false, line, error: `Invalid JSON: ${(error as Error).message}`, raw: text };
+      return { ok: false, line, error: `Invalid JSON: ${(error as Error).message}`, raw: text };
     }
+  };
+  source.setEncoding('utf8');
+  for await (const chunk of source as AsyncIterable<string>) {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() as string;
+    const records: InputRecord[] = [];
+    for (const text of lines) {
+      const record = parse(text);
+      if (record) records.push(record);
+    }
+    if (records.length > 0) yield records;
   }
+  const last = rest === '' ? undefined : parse(rest);
+  if (last) yield [last];
 }
 
-async function* readCsv(source: NodeJS.ReadableStream, columns: readonly string[] | undefined): AsyncGenerator<InputRecord> {
+async function* readCsv(source: Readable, columns: readonly string[] | undefined): AsyncGenerator<InputRecord[]> {
   const skipped: InputRecord[] = [];
   const parser = source.pipe(
     parse({
@@ -79,28 +98,68 @@ async function* readCsv(source: NodeJS.ReadableStream, columns: readonly string[
     }),
   );
   let header = columns ? [...columns] : undefined;
-  for await (const { record, info, raw } of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
-    while (skipped.length > 0) yield skipped.shift() as InputRecord;
-    if (!header) {
-      header = record;
-      continue;
+  for await (const parsed of bursts<{ record: string[]; info: { lines: number }; raw: string }>(parser)) {
+    const records: InputRecord[] = [];
+    for (const { record, info, raw } of parsed) {
+      // A row skipped as unparseable came before this one.
+      while (skipped.length > 0) records.push(skipped.shift() as InputRecord);
+      if (!header) {
+        header = record;
+        continue;
+      }
+      if (record.length !== header.length) {
+        records.push({ ok: false, line: info.lines, error: `Expected ${header.length} fields, got ${record.length}.`, raw: raw.trimEnd() });
+        continue;
+      }
+      const fields: Record<string, unknown> = {};
+      for (let index = 0; index < header.length; index++) {
+        const name = header[index] as string;
+        if (name !== '-') fields[name] = record[index];
+      }
+      records.push({ ok: true, line: info.lines, fields, raw: raw.trimEnd() });
     }
-    if (record.length !== header.length) {
-      yield { ok: false, line: info.lines, error: `Expected ${header.length} fields, got ${record.length}.`, raw: raw.trimEnd() };
-      continue;
-    }
-    const fields: Record<string, unknown> = {};
-    header.forEach((name, index) => {
-      if (name !== '-') fields[name] = record[index];
-    });
-    yield { ok: true, line: info.lines, fields, raw: raw.trimEnd() };
+    if (records.length > 0) yield records;
   }
-  while (skipped.length > 0) yield skipped.shift() as InputRecord;
+  if (skipped.length > 0) yield skipped.splice(0);
+}
+
+/**
+ * What an object-mode stream gives, an array per burst (everything readable at once): the stream's
+ * own async iterator takes a promise job per item.
+ */
+async function* bursts<T>(stream: Readable): AsyncGenerator<T[]> {
+  let wake: (() => void) | undefined;
+  let ended = false;
+  let failure: unknown;
+  const notify = () => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  stream.on('readable', notify);
+  stream.once('end', () => {
+    ended = true;
+    notify();
+  });
+  stream.once('error', (error) => {
+    failure = error;
+    notify();
+  });
+  for (;;) {
+    const burst: T[] = [];
+    let item: T | null;
+    while ((item = stream.read() as T | null) !== null) burst.push(item);
+    if (burst.length > 0) yield burst;
+    else if (failure !== undefined) throw failure;
+    else if (ended) return;
+    else await new Promise<void>((resolve) => (wake = resolve));
+  }
 }
 
 /** A CSV field: quoted when it must be. */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

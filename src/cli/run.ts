@@ -2,14 +2,14 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { didYouMean } from '../errors/index.js';
 import type { Value } from '../definition/types.js';
-import { collectOutputs, outputNodes, type Engine } from '../execution/engine.js';
+import { outputNodes, readOutputs, settleAll, type Engine } from '../execution/engine.js';
 import { openEngine } from './state.js';
 import { coerceInput } from '../execution/input.js';
-import type { PipelineRun } from '../execution/run.js';
+import type { PipelineRun, RoutingDecision } from '../execution/run.js';
 import type { PipelinePlan } from '../plan/plan.js';
 import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, STATE_OPTION, stateLocation, UsageError } from './args.js';
 import type { Command } from './command.js';
-import { csvField, fileSize, readRecords, type InputRecord } from './records.js';
+import { csvField, fileSize, readRecordBatches, type InputRecord } from './records.js';
 
 /** Exit code when every row was read but some were rejected or failed. */
 export const EXIT_ROWS_FAILED = 3;
@@ -142,40 +142,49 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
   const header = [...options.passthrough, ...produced];
   if (options.outputFormat === 'csv') await write(`${header.map(csvField).join(',')}\n`);
   let checkedColumns = false;
-  let batch: { line: number; passthrough: Record<string, unknown>; input: Readonly<Record<string, Value>> }[] = [];
+  let batch: BatchRow[] = [];
   const flush = async () => {
     // Start the whole batch in one go, so that its rows share model runs.
-    const runs = batch.map((row) => ({ ...row, run: engine.start(plan, row.input, nodes) }));
+    const rows = batch;
+    const runs = rows.map((row) => engine.start(plan, row.input, nodes));
     batch = [];
     // One write per batch, in input order, once every row has its answer.
-    const lines = await Promise.all(runs.map((row) => formatRow(row, plan, options, summary)));
-    await write(lines.join(''));
+    await settleAll(runs);
+    let lines = '';
+    for (let i = 0; i < rows.length; i++) lines += formatRow(rows[i] as BatchRow, runs[i] as PipelineRun, plan, options, summary);
+    await write(lines);
     progress?.tick();
   };
-  for await (const record of readRecords(options.file, { format: options.inputFormat, columns: options.columns, onBytes: progress?.bytes })) {
-    summary.rows++;
-    if (!record.ok) {
-      await reject({ line: record.line, error: record.error, raw: record.raw });
-      continue;
+  for await (const records of readRecordBatches(options.file, { format: options.inputFormat, columns: options.columns, onBytes: progress?.bytes })) {
+    for (const record of records) {
+      summary.rows++;
+      if (!record.ok) {
+        await reject({ line: record.line, error: record.error, raw: record.raw });
+        continue;
+      }
+      if (!checkedColumns) {
+        checkColumns(record, plan, options);
+        checkedColumns = true;
+      }
+      let fields = record.fields;
+      const passthrough: Record<string, unknown> = {};
+      if (options.passthrough.length > 0) {
+        const inputs: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(record.fields)) {
+          if (options.passthrough.includes(name)) passthrough[name] = value;
+          else inputs[name] = value;
+        }
+        fields = inputs;
+      }
+      if (options.lineKeys && (fields[key] === undefined || fields[key] === '')) fields = { ...fields, [key]: `line-${record.line}` };
+      const checked = coerceInput(plan.input, fields, options.inputFormat === 'csv' ? 'text' : 'json');
+      if (!checked.ok) {
+        await reject({ line: record.line, error: checked.problems.map((p) => p.message).join(' '), raw: record.raw });
+        continue;
+      }
+      batch.push({ line: record.line, passthrough, input: checked.value });
+      if (batch.length >= options.batchSize) await flush();
     }
-    if (!checkedColumns) {
-      checkColumns(record, plan, options);
-      checkedColumns = true;
-    }
-    const fields: Record<string, unknown> = {};
-    const passthrough: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(record.fields)) {
-      if (options.passthrough.includes(name)) passthrough[name] = value;
-      else fields[name] = value;
-    }
-    if (options.lineKeys && (fields[key] === undefined || fields[key] === '')) fields[key] = `line-${record.line}`;
-    const checked = coerceInput(plan.input, fields, options.inputFormat === 'csv' ? 'text' : 'json');
-    if (!checked.ok) {
-      await reject({ line: record.line, error: checked.problems.map((p) => p.message).join(' '), raw: record.raw });
-      continue;
-    }
-    batch.push({ line: record.line, passthrough, input: checked.value });
-    if (batch.length >= options.batchSize) await flush();
   }
   await flush();
   progress?.done();
@@ -203,20 +212,21 @@ function checkColumns(record: Extract<InputRecord, { ok: true }>, plan: Pipeline
   }
 }
 
-async function formatRow(
-  row: { line: number; passthrough: Record<string, unknown>; run: PipelineRun },
-  plan: PipelinePlan,
-  options: BulkOptions,
-  summary: Summary,
-): Promise<string> {
-  const { run } = row;
-  const collected = await collectOutputs(run, plan.outputs);
+/** A row read, validated and waiting for its batch. */
+interface BatchRow {
+  readonly line: number;
+  readonly passthrough: Record<string, unknown>;
+  readonly input: Readonly<Record<string, Value>>;
+}
+
+/** A scored row as an output line; `run` has settled. */
+function formatRow(row: BatchRow, run: PipelineRun, plan: PipelinePlan, options: BulkOptions, summary: Summary): string {
+  const collected = readOutputs(run, plan.outputs);
   const outputs = collected.values;
-  const errors = [...new Set(collected.errors.map((e) => e.message))];
+  const errors = collected.errors.length === 0 ? [] : [...new Set(collected.errors.map((e) => e.message))];
   if (errors.length > 0) summary.failed++;
   else summary.ok++;
   const key = plan.definition.routingKey;
-  const versions = run.decisions.map((d) => `${d.node}=${d.version}@${d.sha256.slice(0, 12)}`).join(' ');
   if (options.outputFormat === 'jsonl') {
     return `${JSON.stringify({
       ...row.passthrough,
@@ -227,8 +237,18 @@ async function formatRow(
       ...(errors.length > 0 ? { error: errors.join(' ') } : {}),
     })}\n`;
   }
+  const versions = run.decisions.map(versionLabel).join(' ');
   const cells = [...options.passthrough.map((name) => row.passthrough[name]), run.input[key], run.requestId, ...plan.outputs.map((o) => outputs[o.name]), versions, errors.join(' ')];
   return `${cells.map(csvField).join(',')}\n`;
+}
+
+const versionLabels = new WeakMap<RoutingDecision, string>();
+
+/** `node=version@sha256-prefix`, once per decision (requests routed alike share decisions). */
+function versionLabel(decision: RoutingDecision): string {
+  let label = versionLabels.get(decision);
+  if (label === undefined) versionLabels.set(decision, (label = `${decision.node}=${decision.version}@${decision.sha256.slice(0, 12)}`));
+  return label;
 }
 
 /** A one-line progress bar on stderr, redrawn at most every 100 ms. */

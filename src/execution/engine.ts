@@ -7,6 +7,7 @@ import type { OutcomeInput } from '../state/index.js';
 import { createInstruments } from '../telemetry/instruments.js';
 import type { EngineTelemetry } from '../telemetry/run.js';
 import { coerceInput, type InputProblem } from './input.js';
+import type { PromiseOrValue } from './promiseOrValue.js';
 import { PipelineRun, type RoutingDecision, type StartOptions } from './run.js';
 
 export type { StartOptions };
@@ -147,6 +148,19 @@ export async function collectOutputs(run: PipelineRun, outputs: readonly Planned
   // Every node an output needs was started with the run: wait once, then read.
   if (run.busy) await run.settled();
   return readOutputs(run, outputs);
+}
+
+/**
+ * Waits for many runs with one promise (none when all have settled already): a batch of a thousand
+ * rows does not make a thousand.
+ */
+export function settleAll(runs: readonly PipelineRun[]): PromiseOrValue<void> {
+  let busy = 0;
+  for (const run of runs) if (run.busy) busy++;
+  if (busy === 0) return undefined;
+  return new Promise((resolve) => {
+    for (const run of runs) if (run.busy) run.whenSettled(() => --busy === 0 && resolve());
+  });
 }
 
 /** The outputs of a run that has settled (see `PipelineRun.whenSettled`). */

@@ -21,7 +21,7 @@ import { ErrorCode, TesseraError } from '../errors/index.js';
 import type { InputFieldDef, Value, ValueType } from '../definition/types.js';
 import type { Engine } from '../execution/engine.js';
 import { coerceInput } from '../execution/input.js';
-import { inputError } from '../execution/engine.js';
+import { inputError, settleAll } from '../execution/engine.js';
 import { isPromise } from '../execution/promiseOrValue.js';
 import type { PipelineRun } from '../execution/run.js';
 import type { PipelinePlan } from '../plan/plan.js';
@@ -76,7 +76,9 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
       resolve: (_source, args: { input: Record<string, unknown> }, context, info) => {
         const checked = coerceInput(plan.input, args.input);
         if (!checked.ok) throw inputError(checked.problems).toGraphQLError();
-        return engine.start(plan, checked.value, selectedNodes(plan, info), { traceContext: context?.traceContext });
+        // The result once the run has settled: its fields then resolve without a promise each.
+        const run = engine.start(plan, checked.value, selectedNodes(plan, info), { traceContext: context?.traceContext });
+        return run.busy ? run.settled().then(() => run) : run;
       },
     };
     queryFields[batchFieldName(plan.name)] = {
@@ -92,10 +94,17 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
           }).toGraphQLError();
         }
         const nodes = selectedNodes(plan, info);
-        return args.inputs.map((input) => {
+        const runs: PipelineRun[] = [];
+        const results = args.inputs.map((input) => {
           const checked = coerceInput(plan.input, input);
-          return checked.ok ? engine.start(plan, checked.value, nodes, { traceContext: context?.traceContext }) : inputError(checked.problems).toGraphQLError();
+          if (!checked.ok) return inputError(checked.problems).toGraphQLError();
+          const run = engine.start(plan, checked.value, nodes, { traceContext: context?.traceContext });
+          runs.push(run);
+          return run;
         });
+        // One promise for the whole batch; then every row's fields resolve synchronously.
+        const settled = settleAll(runs);
+        return settled ? settled.then(() => results) : results;
       },
     };
   }
@@ -193,18 +202,12 @@ function buildResultType(plan: PipelinePlan, enumType: (name: string, values: re
   fields[TIMINGS_FIELD] = {
     type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(NodeTimingType))),
     description: 'For each node that ran: version, start, duration, and for model runs the queue wait and batch size.',
-    resolve: async (run) => {
-      await run.settled();
-      return run.timings();
-    },
+    resolve: (run) => (run.busy ? run.settled().then(() => run.timings()) : run.timings()),
   };
   fields[ROUTING_FIELD] = {
     type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(RoutingDecisionType))),
     description: 'For each node that ran: the version, its sha256, and the policy that chose it.',
-    resolve: async (run) => {
-      await run.settled();
-      return run.decisions;
-    },
+    resolve: (run) => (run.busy ? run.settled().then(() => run.decisions) : run.decisions),
   };
   return new GraphQLObjectType({ name: resultTypeName(plan.name), description: `Result of pipeline "${plan.name}".`, fields });
 }
