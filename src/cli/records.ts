@@ -101,8 +101,6 @@ async function* readCsv(source: Readable, columns: readonly string[] | undefined
   for await (const parsed of bursts<{ record: string[]; info: { lines: number }; raw: string }>(parser)) {
     const records: InputRecord[] = [];
     for (const { record, info, raw } of parsed) {
-      // A row skipped as unparseable came before this one.
-      while (skipped.length > 0) records.push(skipped.shift() as InputRecord);
       if (!header) {
         header = record;
         continue;
@@ -117,6 +115,11 @@ async function* readCsv(source: Readable, columns: readonly string[] | undefined
         if (name !== '-') fields[name] = record[index];
       }
       records.push({ ok: true, line: info.lines, fields, raw: raw.trimEnd() });
+    }
+    // Rows skipped as unparseable were reported while this burst was parsed: put them in their place.
+    if (skipped.length > 0) {
+      records.push(...skipped.splice(0));
+      records.sort((a, b) => a.line - b.line);
     }
     if (records.length > 0) yield records;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deploy, inputs, loadYaml, request, SimClock } from './harness.js';
+import { deploy, inputs, loadYaml, request, SimClock, SIMULATION_TIMEOUT_MS } from './harness.js';
 
 function pipeline(arms: number, algorithm: string): string {
   return `
@@ -50,7 +50,7 @@ async function regret(means: readonly number[], algorithm: string, runs: number,
 const TWO = [0.9, 0.8];
 const TEN = [0.1, 0.05, 0.05, 0.05, 0.02, 0.02, 0.02, 0.01, 0.01, 0.01];
 
-describe('bandits through the engine and the state store (seeded simulations, 20,000 rounds)', () => {
+describe('bandits through the engine and the state store (seeded simulations, 20,000 rounds)', { timeout: SIMULATION_TIMEOUT_MS }, () => {
   it('Thompson sampling: mean regret at most 20 on arms (0.9, 0.8) over 100 runs', async ({ annotate }) => {
     const thompson = await regret(TWO, 'thompson', 100, 20_000, 1);
     const ucb1 = await regret(TWO, 'ucb1', 10, 20_000, 1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { share } from './harness.js';
+import { share, SIMULATION_TIMEOUT_MS } from './harness.js';
 import { simulate, type Scenario } from './canaryScenarios.js';
 
 const degraded: [string, Scenario, string][] = [
@@ -9,7 +9,7 @@ const degraded: [string, Scenario, string][] = [
   ['outcome rate 3 points worse', { candidate: 'retrained', latencyFactor: 1, badOutcome: { stable: 0.05, candidate: 0.08 } }, 'outcome'],
 ];
 
-describe('canary analysis, degraded candidates (seeded simulations)', () => {
+describe('canary analysis, degraded candidates (seeded simulations)', { timeout: SIMULATION_TIMEOUT_MS }, () => {
   it.for(degraded)('rolls back a candidate with %s in at least 95%% of runs, before the ramp passes 25%%', async ([name, scenario, gate], { annotate }) => {
     const runs = scenario.badOutcome ? 100 : 200;
     const results = await simulate(scenario, runs, 7 + name.length);

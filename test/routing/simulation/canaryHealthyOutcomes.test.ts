@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { SIMULATION_TIMEOUT_MS } from './harness.js';
 import { simulate } from './canaryScenarios.js';
 
-describe('canary analysis, healthy candidate with outcomes (seeded simulations)', () => {
+describe('canary analysis, healthy candidate with outcomes (seeded simulations)', { timeout: SIMULATION_TIMEOUT_MS }, () => {
   it('the outcome gate does not roll back a candidate whose outcome rate equals the stable one', async ({ annotate }) => {
     // Each run needs 1,500 candidate outcomes per step, about 40,000 requests: fewer runs than the
     // 500 of the test without outcomes. The mSPRT's own false-positive rate is shown on 2,000 A/A runs

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalSf } from '../../../src/routing/statistics/index.js';
 import { createMemoryStore, type StateStore } from '../../../src/state/index.js';
-import { deploy, inputs, loadYaml, request, SimClock } from './harness.js';
+import { deploy, inputs, loadYaml, request, SimClock, SIMULATION_TIMEOUT_MS } from './harness.js';
 
 const PIPELINE = `
 name: exp
@@ -29,7 +29,7 @@ function zTest(n1: number, x1: number, n2: number, x2: number): number {
   return se === 0 ? 1 : 2 * normalSf(Math.abs(x1 / n1 - x2 / n2) / se);
 }
 
-describe('A/B experiments through the engine and the state store (seeded simulations)', () => {
+describe('A/B experiments through the engine and the state store (seeded simulations)', { timeout: SIMULATION_TIMEOUT_MS }, () => {
   it('A/A with a look after every 100 units: the always-valid p-value holds α = 0.05 over 1000 runs; a peeking z-test does not', async ({ annotate }) => {
     const pipelines = await loadYaml(PIPELINE);
     const runs = 1000;

@@ -1,0 +1,81 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRecordBatches, readRecords, type InputRecord } from '../../src/cli/records.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'tessera-records-'));
+const file = (name: string, text: string) => {
+  const target = path.join(dir, name);
+  writeFileSync(target, text);
+  return target;
+};
+const collect = async (batches: AsyncGenerator<InputRecord[]>) => {
+  const sizes: number[] = [];
+  const records: InputRecord[] = [];
+  for await (const batch of batches) {
+    sizes.push(batch.length);
+    records.push(...batch);
+  }
+  return { sizes, records };
+};
+
+describe('reading input files in batches', () => {
+  it('reads a CSV file of many chunks in order, with every bad row in its place and its line', async () => {
+    const rows = Array.from({ length: 6000 }, (_, i) => {
+      if (i === 2500) return 'only,two';
+      if (i === 5999) return 'last,"never closed,1';
+      return `id-${i},${'é'.repeat(i % 7)}name ${i},${i}`;
+    });
+    const csv = file('many.csv', `id,name,n\n${rows.join('\n')}\n`);
+    const { sizes, records } = await collect(readRecordBatches(csv, { format: 'csv' }));
+    // More than one batch (the file is larger than a read chunk), none of them empty.
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(sizes.every((size) => size > 0)).toBe(true);
+    expect(records).toHaveLength(6000);
+    for (const [i, record] of records.entries()) {
+      expect(record.line).toBe(i + 2);
+      if (i === 2500) expect(record).toMatchObject({ ok: false, error: 'Expected 3 fields, got 2.', raw: 'only,two' });
+      else if (i === 5999) expect(record).toMatchObject({ ok: false, error: expect.stringMatching(/^Unparseable CSV: Quote Not Closed/), raw: 'last,"never closed,1\n' });
+      else expect(record).toMatchObject({ ok: true, fields: { id: `id-${i}`, name: `${'é'.repeat(i % 7)}name ${i}`, n: String(i) } });
+    }
+  });
+
+  it('keeps what follows a broken quote: csv-parse cannot resync, so the rest of the file is one rejected record with its raw text', async () => {
+    const csv = file('quote.csv', 'id,name,n\na,ok,1\nb,"bro"ken,2\nc,ok,3\nd,ok,4\n');
+    const { records } = await collect(readRecordBatches(csv, { format: 'csv' }));
+    expect(records.map((r) => [r.line, r.ok])).toEqual([
+      [2, true],
+      [3, false],
+      [5, false],
+    ]);
+    expect(records[2]).toMatchObject({ error: expect.stringMatching(/^Unparseable CSV: Quote Not Closed/), raw: 'b,"bro"ken,2\nc,ok,3\nd,ok,4\n' });
+  });
+
+  it('reads JSONL with CRLF endings, blank lines, multi-byte text across chunks and no final newline', async () => {
+    const long = 'ü'.repeat(50_000);
+    const lines = ['{"id":"a","text":"' + long + '"}', '', '[1,2]', '{"id":', '{"id":"b"}'];
+    const jsonl = file('mixed.jsonl', lines.join('\r\n'));
+    const records: InputRecord[] = [];
+    for await (const record of readRecords(jsonl, { format: 'jsonl' })) records.push(record);
+    expect(records.map((r) => [r.line, r.ok])).toEqual([
+      [1, true],
+      [3, false],
+      [4, false],
+      [5, true],
+    ]);
+    expect(records[0]).toMatchObject({ ok: true, fields: { id: 'a', text: long } });
+    expect(records[1]).toMatchObject({ error: 'Expected a JSON object on each line.', raw: '[1,2]' });
+    expect(records[2]).toMatchObject({ error: expect.stringMatching(/^Invalid JSON: /), raw: '{"id":' });
+    expect(records[3]).toMatchObject({ fields: { id: 'b' }, raw: '{"id":"b"}' });
+  });
+
+  it('reads a file without a header row by the given columns, skipping "-"', async () => {
+    const csv = file('plain.csv', 'a,skip,1\nb,skip,2\n');
+    const { records } = await collect(readRecordBatches(csv, { format: 'csv', columns: ['id', '-', 'n'] }));
+    expect(records).toEqual([
+      { ok: true, line: 1, fields: { id: 'a', n: '1' }, raw: 'a,skip,1' },
+      { ok: true, line: 2, fields: { id: 'b', n: '2' }, raw: 'b,skip,2' },
+    ]);
+  });
+});
