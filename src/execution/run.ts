@@ -178,7 +178,7 @@ export class PipelineRun implements RowScope {
         else if (--(this.#waitingFor[waiter] as number) === 0) this.#execute(this.#plan.nodes[waiter] as PlannedNode);
       }
     }
-    if (this.#inFlight === 0) for (const callback of this.#idle.splice(0)) callback();
+    if (this.#inFlight === 0 && this.#idle.length > 0) for (const callback of this.#idle.splice(0)) callback();
   }
 
   /** Routes and runs a node whose dependencies have finished; it finishes now or in a later job. */
