@@ -52,7 +52,7 @@ export class PipelineRun implements RowScope {
   readonly #values: (NodeOutputs | undefined)[];
   readonly #errors: (TesseraError | undefined)[];
   /** Per node waiting for its dependencies: how many have not finished yet. */
-  readonly #waitingFor: Uint8Array;
+  readonly #waitingFor: Uint32Array;
   /** Per running node, what to do when it finishes: start a node that waited for it, or call back. */
   readonly #onFinish: (Waiter[] | undefined)[];
   readonly #telemetry: RunTelemetry;
@@ -71,7 +71,7 @@ export class PipelineRun implements RowScope {
     this.#status = new Uint8Array(size);
     this.#values = new Array(size);
     this.#errors = new Array(size);
-    this.#waitingFor = new Uint8Array(size);
+    this.#waitingFor = new Uint32Array(size);
     this.#onFinish = new Array(size);
   }
 
