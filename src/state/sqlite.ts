@@ -84,9 +84,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     since: db.prepare('SELECT * FROM rollout_events WHERE seq > ? ORDER BY seq'),
     latestSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM rollout_events'),
     insertDecision: db.prepare('INSERT OR IGNORE INTO decisions (request_id, pipeline, at, nodes) VALUES (?, ?, ?, ?)'),
-    countAssignment: db.prepare(
-      `INSERT INTO arms (pipeline, node, scope, version, assignments) VALUES (?, ?, ?, ?, 1)
-       ON CONFLICT (pipeline, node, scope, version) DO UPDATE SET assignments = assignments + 1`,
+    addAssignments: db.prepare(
+      `INSERT INTO arms (pipeline, node, scope, version, assignments) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (pipeline, node, scope, version) DO UPDATE SET assignments = assignments + excluded.assignments`,
     ),
     decision: db.prepare('SELECT request_id AS requestId, pipeline, at, nodes FROM decisions WHERE request_id = ?'),
     insertOutcome: db.prepare('INSERT OR IGNORE INTO outcomes (request_id, node, value, at) VALUES (?, ?, ?, ?)'),
@@ -125,14 +125,22 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     },
   );
 
+  // A group commit holds many requests routed alike: their assignments are added up per arm and
+  // written once per arm, not once per request.
   const appendDecisions = db.transaction((records: readonly DecisionRecord[]) => {
+    const assignments = new Map<string, { pipeline: string; node: string; scope: string; version: string; count: number }>();
     for (const record of records) {
-      const inserted = statements.insertDecision.run(record.requestId, record.pipeline, record.at, JSON.stringify(record.nodes.map((d) => ({ node: d.node, version: d.version, scope: d.scope })))).changes > 0;
+      const inserted = statements.insertDecision.run(record.requestId, record.pipeline, record.at, decisionsJson(record.nodes)).changes > 0;
       if (!inserted) continue;
-      for (const decision of record.nodes) {
-        if (decision.scope !== undefined) statements.countAssignment.run(record.pipeline, decision.node, decision.scope, decision.version);
+      for (const { node, scope, version } of record.nodes) {
+        if (scope === undefined) continue;
+        const key = `${record.pipeline}\u0000${node}\u0000${scope}\u0000${version}`;
+        const arm = assignments.get(key);
+        if (arm) arm.count++;
+        else assignments.set(key, { pipeline: record.pipeline, node, scope, version, count: 1 });
       }
     }
+    for (const arm of assignments.values()) statements.addAssignments.run(arm.pipeline, arm.node, arm.scope, arm.version, arm.count);
   });
 
   const readDecision = (requestId: string): DecisionRecord | undefined => {
@@ -205,4 +213,21 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       db.close();
     },
   };
+}
+
+const decisionJson = new WeakMap<NodeDecision, string>();
+
+/**
+ * A request's decisions as the JSON array the log stores; each decision's part is built once
+ * (requests routed alike share their decision objects).
+ */
+function decisionsJson(decisions: readonly NodeDecision[]): string {
+  let json = '[';
+  for (let i = 0; i < decisions.length; i++) {
+    const decision = decisions[i] as NodeDecision;
+    let part = decisionJson.get(decision);
+    if (part === undefined) decisionJson.set(decision, (part = JSON.stringify({ node: decision.node, version: decision.version, scope: decision.scope })));
+    json += i === 0 ? part : `,${part}`;
+  }
+  return `${json}]`;
 }
