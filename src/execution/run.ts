@@ -194,17 +194,12 @@ export class PipelineRun implements RowScope {
     // Only rollouts that analyse executions pay for timing them on their clock.
     const watched = routing.observes || assignment.shadow !== undefined;
     const started = watched ? this.#plan.clock.now() : 0;
-    const done = (outputs: NodeOutputs | undefined, failed: boolean) => {
-      const observation = { version: assignment.version, variant: assignment.variant, durationMs: this.#plan.clock.now() - started, failed, outputs };
-      routing.observe(observation);
-      if (assignment.shadow !== undefined && !failed) routing.shadow({ execute: (shadow) => this.#shadow(node, shadow) }, observation);
-    };
     const fallback = node.def.execution.fallback ? (error: unknown) => this.#fallback(node, decision, error) : undefined;
     let result: PromiseOrValue<NodeOutputs>;
     try {
       result = telemetry.traced ? telemetry.within(node, () => this.#attempt(node, assignment.version)) : this.#attempt(node, assignment.version);
     } catch (error) {
-      if (watched) done(undefined, true);
+      if (watched) this.#observe(node, assignment, started, undefined, true);
       if (!fallback) return this.#fail(node, error, decision);
       try {
         result = telemetry.within(node, () => fallback(error));
@@ -213,17 +208,17 @@ export class PipelineRun implements RowScope {
       }
     }
     if (!isPromise(result)) {
-      if (watched && !this.decisions[decision]?.variant.startsWith('fallback')) done(result, false);
+      if (watched && !this.decisions[decision]?.variant.startsWith('fallback')) this.#observe(node, assignment, started, result, false);
       return this.#succeed(node, result, decision);
     }
     const primary = watched
       ? result.then(
           (outputs) => {
-            done(outputs, false);
+            this.#observe(node, assignment, started, outputs, false);
             return outputs;
           },
           (error: unknown) => {
-            done(undefined, true);
+            this.#observe(node, assignment, started, undefined, true);
             throw error;
           },
         )
@@ -232,6 +227,16 @@ export class PipelineRun implements RowScope {
       (outputs) => this.#succeed(node, outputs, decision),
       (error: unknown) => this.#fail(node, error, decision),
     );
+  }
+
+  /**
+   * Reports an execution to the rollout that watches its node (timed on the rollout's clock from
+   * `started`), and after a success runs the shadow version the assignment asks for.
+   */
+  #observe(node: PlannedNode, assignment: Assignment, started: number, outputs: NodeOutputs | undefined, failed: boolean): void {
+    const observation = { version: assignment.version, variant: assignment.variant, durationMs: this.#plan.clock.now() - started, failed, outputs };
+    node.routing.observe(observation);
+    if (assignment.shadow !== undefined && !failed) node.routing.shadow({ execute: (shadow) => this.#shadow(node, shadow) }, observation);
   }
 
   /** Runs a shadow version of a node for its rollout, in a span of its own. */

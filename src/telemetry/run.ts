@@ -25,16 +25,6 @@ export interface NodeTiming {
   readonly batchSize: number | null;
 }
 
-/** A node execution in progress, and then its timing. */
-interface NodeRecord {
-  readonly node: string;
-  version: string;
-  readonly start: number;
-  /** −1 while it runs. */
-  duration: number;
-  batch: BatchInfo | undefined;
-}
-
 /** The span of a node execution in progress, and the context it is active in. */
 interface NodeSpan {
   readonly span: Span;
@@ -52,14 +42,26 @@ export class RunTelemetry {
   readonly #started = performance.now();
   readonly #span: Span | undefined;
   readonly #context: Context | undefined;
-  readonly #nodes: (NodeRecord | undefined)[];
+  /**
+   * Per node: when it started (`performance.now()`), how long it took (−1 while it runs or if it
+   * never started), the version that answered and the batch it joined. Columns, not an object per node.
+   */
+  readonly #starts: number[];
+  readonly #durations: number[];
+  readonly #versions: (string | undefined)[];
+  readonly #batches: (BatchInfo | undefined)[];
   /** Per node, its span while it runs (only when the run is traced). */
   readonly #spans: (NodeSpan | undefined)[] | undefined;
 
   constructor(plan: PipelinePlan, engine: EngineTelemetry, requestId: string, unitKey: string, traceContext?: Context) {
     this.#plan = plan;
     this.#engine = engine;
-    this.#nodes = new Array(plan.nodes.length);
+    const size = plan.nodes.length;
+    // Plain arrays: a Float64Array this size keeps its bytes off the heap, three times the cost to create.
+    this.#starts = new Array<number>(size);
+    this.#durations = new Array<number>(size).fill(-1);
+    this.#versions = new Array(size);
+    this.#batches = new Array(size);
     if (!engine.tracing) return;
     const parent = traceContext ?? context.active();
     const span = tracer().startSpan(SpanName.pipeline(plan.name), {}, parent);
@@ -85,7 +87,8 @@ export class RunTelemetry {
   }
 
   nodeStarted(node: PlannedNode, decision: RoutingDecisionLike): void {
-    this.#nodes[node.index] = { node: node.def.id, version: decision.version, start: performance.now(), duration: -1, batch: undefined };
+    this.#starts[node.index] = performance.now();
+    this.#versions[node.index] = decision.version;
     if (!this.#spans) return;
     const span = tracer().startSpan(
       SpanName.node(node.def.id),
@@ -111,15 +114,15 @@ export class RunTelemetry {
   }
 
   nodeFinished(node: PlannedNode, decision: RoutingDecisionLike, outputs: NodeOutputs | undefined, error: TesseraError | undefined): void {
-    const end = performance.now();
-    const record = this.#nodes[node.index] as NodeRecord;
+    const index = node.index;
+    const duration = performance.now() - (this.#starts[index] as number);
     const batch = batchOf(outputs);
-    record.version = decision.version;
-    record.duration = end - record.start;
-    record.batch = batch;
+    this.#versions[index] = decision.version;
+    this.#durations[index] = duration;
+    this.#batches[index] = batch;
     const attributes = metricAttributes(this.#plan.name, node, decision.version, decision.variant);
     const instruments = this.#engine.instruments;
-    instruments.nodeDuration.record(record.duration, attributes);
+    instruments.nodeDuration.record(duration, attributes);
     instruments.countVersion(attributes);
     if (error) instruments.nodeErrors.add(1, { ...attributes, [Attr.errorCode]: error.code });
     const span = this.#spans?.[node.index]?.span;
@@ -168,15 +171,17 @@ export class RunTelemetry {
   /** The timings of the nodes that ran (and finished), in the order they started. */
   timings(): NodeTiming[] {
     const timings: NodeTiming[] = [];
-    for (const record of this.#nodes) {
-      if (!record || record.duration < 0) continue;
+    for (let index = 0; index < this.#durations.length; index++) {
+      const duration = this.#durations[index] as number;
+      if (duration < 0) continue;
+      const batch = this.#batches[index];
       timings.push({
-        node: record.node,
-        version: record.version,
-        startMs: record.start - this.#started,
-        durationMs: record.duration,
-        queueWaitMs: record.batch?.queueWaitMs ?? null,
-        batchSize: record.batch?.size ?? null,
+        node: (this.#plan.nodes[index] as PlannedNode).def.id,
+        version: this.#versions[index] as string,
+        startMs: (this.#starts[index] as number) - this.#started,
+        durationMs: duration,
+        queueWaitMs: batch?.queueWaitMs ?? null,
+        batchSize: batch?.size ?? null,
       });
     }
     return timings.sort((a, b) => a.startMs - b.startMs);

@@ -15,19 +15,32 @@ export function createCombinerExecutor(node: CombinerNodeDef, context: ExecutorC
   return {
     execute(index, scope) {
       const { version, readers } = versions[index] as { version: CombinerVersionDef; readers: ValueReader[] };
-      return combineValues(version, readers.map((read) => toNumber(read(scope))));
+      const values = new Array<number>(readers.length);
+      for (let i = 0; i < readers.length; i++) values[i] = toNumber((readers[i] as ValueReader)(scope));
+      return combineValues(version, values);
     },
   };
 }
 
-/** The combiner's arithmetic, for one row of component values (exported for tests). */
+/**
+ * The combiner's arithmetic, for one row of component values (exported for tests). It runs for
+ * every row: loops over the components, the references' transforms computed once per version.
+ */
 export function combineValues(version: CombinerVersionDef, values: readonly number[]): NodeOutputs {
   const { components, method } = version;
-  const transformed = components.map((c, i) => transform(c.transform, values[i] as number));
-  const baseline = components.map((c) => transform(c.transform, c.reference));
-  let raw = components.map((c, i) => c.weight * ((transformed[i] as number) - (baseline[i] as number)));
-  const weightedAt = (i: number) => (components[i] as ComponentDef).weight * (transformed[i] as number);
-  const z = version.intercept + components.reduce((sum, _c, i) => sum + weightedAt(i), 0);
+  const n = components.length;
+  const baseline = baselineOf(version);
+  const transformed = new Array<number>(n);
+  const raw = new Array<number>(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const component = components[i] as ComponentDef;
+    const t = transform(component.transform, values[i] as number);
+    transformed[i] = t;
+    raw[i] = component.weight * (t - (baseline[i] as number));
+    sum += component.weight * t;
+  }
+  const z = version.intercept + sum;
   const outputs: Record<string, Value> = {};
   switch (method) {
     case 'weightedSum':
@@ -38,14 +51,15 @@ export function combineValues(version: CombinerVersionDef, values: readonly numb
       outputs.value = sigmoid(z);
       break;
     case 'mean': {
-      const totalWeight = components.reduce((sum, c) => sum + c.weight, 0);
+      let totalWeight = 0;
+      for (const component of components) totalWeight += component.weight;
       outputs.value = (z - version.intercept) / totalWeight;
-      raw = raw.map((r) => r / totalWeight);
+      for (let i = 0; i < n; i++) raw[i] = (raw[i] as number) / totalWeight;
       break;
     }
     case 'min':
     case 'max': {
-      const weighted = components.map((_c, i) => weightedAt(i));
+      const weighted = components.map((c, i) => c.weight * (transformed[i] as number));
       outputs.value = method === 'min' ? Math.min(...weighted) : Math.max(...weighted);
       break;
     }
@@ -59,32 +73,43 @@ export function combineValues(version: CombinerVersionDef, values: readonly numb
       outputs.value = card.round ? Math.round(score) : score;
       outputs.logOdds = z;
       outputs.probability = sigmoid(z);
-      raw = raw.map((r) => r * factor);
+      for (let i = 0; i < n; i++) raw[i] = (raw[i] as number) * factor;
       break;
     }
   }
-  const contributions: Contribution[] = components.map((c, i) => ({
-    component: c.name,
-    value: values[i] as number,
-    weight: c.weight,
-    contribution: raw[i] as number,
-  }));
+  const contributions = new Array<Contribution>(n);
+  for (let i = 0; i < n; i++) {
+    contributions[i] = { component: (components[i] as ComponentDef).name, value: values[i] as number, weight: (components[i] as ComponentDef).weight, contribution: raw[i] as number };
+  }
   outputs.contributions = contributions;
   outputs.reasons = reasonCodes(version, contributions);
   return outputs;
 }
 
+const baselines = new WeakMap<CombinerVersionDef, readonly number[]>();
+
+/** Each component's transformed reference, once per version. */
+function baselineOf(version: CombinerVersionDef): readonly number[] {
+  let baseline = baselines.get(version);
+  if (!baseline) baselines.set(version, (baseline = version.components.map((c) => transform(c.transform, c.reference))));
+  return baseline;
+}
+
+/** The most adverse contributions, most adverse first (ties in component order), as reason codes. */
 function reasonCodes(version: CombinerVersionDef, contributions: readonly Contribution[]): ReasonCode[] {
   const sign = version.higherIsBetter ? -1 : 1;
-  return contributions
-    .map((c, i) => ({ c, i, adverse: sign * c.contribution }))
-    .filter((entry) => entry.adverse > 0)
-    .sort((a, b) => b.adverse - a.adverse || a.i - b.i)
-    .slice(0, version.topReasons)
-    .map(({ c, i }) => {
-      const component = version.components[i] as ComponentDef;
-      return { code: component.reasonCode, description: component.reasonDescription ?? null, component: c.component, contribution: c.contribution };
-    });
+  const adverse = (i: number) => sign * (contributions[i] as Contribution).contribution;
+  const indices: number[] = [];
+  for (let i = 0; i < contributions.length; i++) if (adverse(i) > 0) indices.push(i);
+  indices.sort((a, b) => adverse(b) - adverse(a) || a - b);
+  const reasons: ReasonCode[] = [];
+  for (let k = 0; k < indices.length && k < version.topReasons; k++) {
+    const i = indices[k] as number;
+    const component = version.components[i] as ComponentDef;
+    const c = contributions[i] as Contribution;
+    reasons.push({ code: component.reasonCode, description: component.reasonDescription ?? null, component: c.component, contribution: c.contribution });
+  }
+  return reasons;
 }
 
 function transform(kind: ComponentTransform, x: number): number {

@@ -5,14 +5,18 @@ import { ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags, type Attributes, type 
 import { Attr, SpanName } from '../../telemetry/attributes.js';
 import { batchedOutputs } from '../../telemetry/batch.js';
 import { tracer, type Instruments } from '../../telemetry/instruments.js';
-import type { ExecutorContext, NodeExecutor, NodeOutputs, ValueReader } from '../types.js';
+import type { ExecutorContext, NodeExecutor, NodeOutputs, RowScope, ValueReader } from '../types.js';
 
-/** One row's feature values: per model input, its k values. */
-type Row = readonly (readonly Value[])[];
+/** Per model input, the readers of its k values. */
+type InputReaders = readonly (readonly ValueReader[])[];
 
-/** A row waiting for its batch: when it came, and the node span of the request (when traced). */
+/**
+ * A row waiting for its batch: the request it reads its features from (read when the batch is
+ * packed, straight into the tensors: no array per row), when it came, and the node span of the
+ * request (when traced).
+ */
 interface QueuedRow {
-  readonly row: Row;
+  readonly scope: RowScope;
   readonly enqueuedAt: number;
   readonly parent: SpanContext | undefined;
 }
@@ -25,21 +29,17 @@ export function createOnnxExecutor(node: OnnxNodeDef, context: ExecutorContext):
   const versions = node.versions.map((version) => {
     const readers = version.inputs.map((input) => input.refs.map((ref) => context.reader(ref)));
     const attributes = { [Attr.node]: node.id, [Attr.version]: version.name };
-    const batcher = createBatcher<QueuedRow, NodeOutputs>((rows) => runModel(version, rows, attributes, context.instruments), {
+    const batcher = createBatcher<QueuedRow, NodeOutputs>((rows) => runModel(version, readers, rows, attributes, context.instruments), {
       maxBatchSize: node.batch.maxSize,
       concurrency: node.concurrency,
       ...(node.batch.maxWaitMs !== undefined ? { maxWaitMs: node.batch.maxWaitMs } : {}),
     });
-    return { readers, batcher };
+    return batcher;
   });
   return {
     execute(version, scope) {
-      const { readers, batcher } = versions[version] as { readers: ValueReader[][]; batcher: Batcher<QueuedRow, NodeOutputs> };
-      return batcher.load({
-        row: readers.map((input) => input.map((read) => read(scope))),
-        enqueuedAt: performance.now(),
-        parent: trace.getActiveSpan()?.spanContext(),
-      });
+      const batcher = versions[version] as Batcher<QueuedRow, NodeOutputs>;
+      return batcher.load({ scope, enqueuedAt: performance.now(), parent: trace.getActiveSpan()?.spanContext() });
     },
   };
 }
@@ -49,9 +49,9 @@ export function createOnnxExecutor(node: OnnxNodeDef, context: ExecutorContext):
  * requests are traced, the run is a span of its own, a child of the first request's node span and
  * linked to the node span of every request it served; each row learns the batch it joined.
  */
-async function runModel(version: OnnxVersionDef, queued: readonly QueuedRow[], attributes: Attributes, instruments: Instruments): Promise<NodeOutputs[]> {
+async function runModel(version: OnnxVersionDef, readers: InputReaders, queued: readonly QueuedRow[], attributes: Attributes, instruments: Instruments): Promise<NodeOutputs[]> {
   const dispatched = performance.now();
-  const rows = queued.map((q) => q.row);
+  const rows = queued.map((q) => q.scope);
   const parents = queued.flatMap((q) => (q.parent && q.parent.traceFlags & TraceFlags.SAMPLED ? [q.parent] : []));
   const span =
     parents.length > 0
@@ -63,7 +63,7 @@ async function runModel(version: OnnxVersionDef, queued: readonly QueuedRow[], a
       : undefined;
   const feeds: Record<string, ort.Tensor> = {};
   version.inputs.forEach((binding, index) => {
-    feeds[binding.tensor] = packTensor(binding, rows, index);
+    feeds[binding.tensor] = packTensor(binding, readers[index] as readonly ValueReader[], rows);
   });
   const fetches = [...new Set(version.outputs.map((output) => output.tensor))];
   let results: ort.InferenceSession.OnnxValueMapType;
@@ -98,15 +98,18 @@ async function runModel(version: OnnxVersionDef, queued: readonly QueuedRow[], a
   return outputs;
 }
 
-/** Rows → one [N,k] (or [N]) tensor of the model's element type, in a preallocated typed array. */
-export function packTensor(binding: OnnxInputBinding, rows: readonly Row[], inputIndex: number): ort.Tensor {
+/**
+ * Rows → one [N,k] (or [N]) tensor of the model's element type: each row's k values read from its
+ * request straight into a preallocated typed array.
+ */
+function packTensor(binding: OnnxInputBinding, readers: readonly ValueReader[], rows: readonly RowScope[]): ort.Tensor {
   const n = rows.length;
-  const k = binding.refs.length;
+  const k = readers.length;
   const dims = binding.rank === 1 ? [n] : [n, k];
   const fill = <A extends { [i: number]: unknown }>(array: A, convert: (value: Value) => A[number]): A => {
     for (let row = 0; row < n; row++) {
-      const values = (rows[row] as Row)[inputIndex] as readonly Value[];
-      for (let j = 0; j < k; j++) array[row * k + j] = convert(values[j] as Value);
+      const scope = rows[row] as RowScope;
+      for (let j = 0; j < k; j++) array[row * k + j] = convert((readers[j] as ValueReader)(scope));
     }
     return array;
   };
