@@ -75,9 +75,12 @@ export function compileCel(source: string, scope: CelScope): CelCompileResult {
   const parsed = parseCel(source);
   const whole = new Set(parsed.ok ? parsed.references.filter((ref) => ref.field === undefined).map((ref) => ref.name) : scope.keys());
   const converters: [string, (record: Readonly<Record<string, Value>>) => unknown][] = [];
+  // Variables with the same fields share one record type: registered once.
+  const registered = new Set<string>();
   for (const [name, fields] of scope) {
     const record = recordType(fields);
-    env.registerType(record.typeName, { ctor: record.ctor, fields: record.schema });
+    if (!registered.has(record.typeName)) env.registerType(record.typeName, { ctor: record.ctor, fields: record.schema });
+    registered.add(record.typeName);
     env.registerVariable(name, record.typeName);
     converters.push([name, whole.has(name) ? record.copy : record.view]);
   }

@@ -31,6 +31,13 @@ describe('CEL programs over Tessera records', () => {
     expect(mixed.evaluate({ input: { ...input, name: 'bob' }, upstream: { value: 11, tags: ['vip'] } })).toBe(false);
   });
 
+  it('reads two upstream nodes with the same fields (one record type for both) and keeps them apart', () => {
+    const same = new Map<string, ValueType>([['value', FLOAT]]);
+    const compiled = compileCel('a.value - b.value', new Map([['input', new Map<string, ValueType>()], ['a', same], ['b', same]]));
+    if (!compiled.ok) throw new Error(compiled.message);
+    expect(compiled.program.evaluate({ input: {}, a: { value: 5 }, b: { value: 3 } })).toBe(2);
+  });
+
   it('sees only the declared fields of a record, whatever else the object carries', () => {
     const records = program('has(input.count) && !has(input.income)');
     // A record without `income` (an output that was not produced) reads as absent.
