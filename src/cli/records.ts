@@ -52,10 +52,8 @@ export async function* readRecordBatches(file: string, options: ReadOptions): As
 
 async function* readJsonLines(source: Readable): AsyncGenerator<InputRecord[]> {
   let line = 0;
-  let rest = '';
   const parse = (text: string): InputRecord | undefined => {
     line++;
-    if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text.trim() === '') return undefined;
     try {
       const value: unknown = JSON.parse(text);
@@ -65,20 +63,33 @@ async function* readJsonLines(source: Readable): AsyncGenerator<InputRecord[]> {
       return { ok: false, line, error: `Invalid JSON: ${(error as Error).message}`, raw: text };
     }
   };
+  // Lines end at \n, \r\n or a lone \r (as readline has it). Each chunk is scanned once: the start of
+  // a line that continues into the next chunk waits in `pieces`.
+  const pieces: string[] = [];
+  let afterCarriageReturn = false;
   source.setEncoding('utf8');
   for await (const chunk of source as AsyncIterable<string>) {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop() as string;
     const records: InputRecord[] = [];
-    for (const text of lines) {
-      const record = parse(text);
+    // A \r that ended the previous chunk and this \n are one line break.
+    let start: number = afterCarriageReturn && chunk.startsWith('\n') ? 1 : 0;
+    afterCarriageReturn = false;
+    LINE_BREAK.lastIndex = start;
+    for (let found = LINE_BREAK.exec(chunk); found !== null; found = LINE_BREAK.exec(chunk)) {
+      pieces.push(chunk.slice(start, found.index));
+      const record = parse(pieces.join(''));
+      pieces.length = 0;
       if (record) records.push(record);
+      start = found.index + found[0].length;
+      afterCarriageReturn = found[0] === '\r' && start === chunk.length;
     }
+    if (start < chunk.length) pieces.push(chunk.slice(start));
     if (records.length > 0) yield records;
   }
-  const last = rest === '' ? undefined : parse(rest);
+  const last = pieces.length > 0 ? parse(pieces.join('')) : undefined;
   if (last) yield [last];
 }
+
+const LINE_BREAK = /\r\n|\n|\r/g;
 
 async function* readCsv(source: Readable, columns: readonly string[] | undefined): AsyncGenerator<InputRecord[]> {
   const skipped: InputRecord[] = [];
@@ -139,23 +150,34 @@ async function* bursts<T>(stream: Readable): AsyncGenerator<T[]> {
     wake = undefined;
     resume?.();
   };
-  stream.on('readable', notify);
-  stream.once('end', () => {
+  const onEnd = () => {
     ended = true;
     notify();
-  });
-  stream.once('error', (error) => {
-    failure = error;
+  };
+  const onError = (error: unknown) => {
+    failure ??= error;
     notify();
-  });
-  for (;;) {
-    const burst: T[] = [];
-    let item: T | null;
-    while ((item = stream.read() as T | null) !== null) burst.push(item);
-    if (burst.length > 0) yield burst;
-    else if (failure !== undefined) throw failure;
-    else if (ended) return;
-    else await new Promise<void>((resolve) => (wake = resolve));
+  };
+  // Closed without an end (destroyed): an error, as the stream's own iterator reports it.
+  const onClose = () => {
+    if (!ended) failure ??= Object.assign(new Error('The input stream closed before its end.'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    notify();
+  };
+  stream.on('readable', notify).on('end', onEnd).on('error', onError).on('close', onClose);
+  try {
+    for (;;) {
+      const burst: T[] = [];
+      let item: T | null;
+      while ((item = stream.read() as T | null) !== null) burst.push(item);
+      if (burst.length > 0) yield burst;
+      else if (failure !== undefined) throw failure;
+      else if (ended) return;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    stream.off('readable', notify).off('end', onEnd).off('error', onError).off('close', onClose);
+    // A reader that stops early (an error, a refused column) leaves nothing reading the file.
+    if (!ended) stream.destroy();
   }
 }
 

@@ -142,15 +142,6 @@ export interface CollectedOutputs {
 }
 
 /**
- * Waits for a run's outputs. Resolves once everything the run started has finished.
- */
-export async function collectOutputs(run: PipelineRun, outputs: readonly PlannedOutput[]): Promise<CollectedOutputs> {
-  // Every node an output needs was started with the run: wait once, then read.
-  if (run.busy) await run.settled();
-  return readOutputs(run, outputs);
-}
-
-/**
  * Waits for many runs with one promise (none when all have settled already): a batch of a thousand
  * rows does not make a thousand.
  */

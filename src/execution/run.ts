@@ -171,14 +171,28 @@ export class PipelineRun implements RowScope {
   #finished(index: number): void {
     this.#inFlight--;
     const waiters = this.#onFinish[index];
-    if (waiters) {
-      this.#onFinish[index] = undefined;
-      for (const waiter of waiters) {
+    this.#onFinish[index] = undefined;
+    // Every waiter runs even if one throws (a bug): the first error is thrown once all have run, so
+    // that no other node or caller is left waiting.
+    let failure: { error: unknown } | undefined;
+    for (const waiter of waiters ?? []) {
+      try {
         if (typeof waiter === 'function') waiter();
         else if (--(this.#waitingFor[waiter] as number) === 0) this.#execute(this.#plan.nodes[waiter] as PlannedNode);
+      } catch (error) {
+        failure ??= { error };
       }
     }
-    if (this.#inFlight === 0 && this.#idle.length > 0) for (const callback of this.#idle.splice(0)) callback();
+    if (this.#inFlight === 0 && this.#idle.length > 0) {
+      for (const callback of this.#idle.splice(0)) {
+        try {
+          callback();
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    }
+    if (failure) throw failure.error;
   }
 
   /** Routes and runs a node whose dependencies have finished; it finishes now or in a later job. */
@@ -187,10 +201,17 @@ export class PipelineRun implements RowScope {
       if (this.#status[dep] === FAILED) return this.#fail(node, this.#errors[dep] as TesseraError, undefined);
     }
     const routing = node.routing;
-    const assignment = routing.policy.select(this.unitKey);
-    const decision = this.decisions.push(decisionFor(node, routing.policy, assignment)) - 1;
     const telemetry = this.#telemetry;
-    telemetry.nodeStarted(node, this.decisions[decision] as RoutingDecision);
+    let assignment: Assignment;
+    let decision: number | undefined;
+    try {
+      assignment = routing.policy.select(this.unitKey);
+      decision = this.decisions.push(decisionFor(node, routing.policy, assignment)) - 1;
+      telemetry.nodeStarted(node, this.decisions[decision] as RoutingDecision);
+    } catch (error) {
+      // Routing broke (a bug, not the model): this node fails, the run still settles.
+      return this.#fail(node, error, decision);
+    }
     // Only rollouts that analyse executions pay for timing them on their clock.
     const watched = routing.observes || assignment.shadow !== undefined;
     const started = watched ? this.#plan.clock.now() : 0;
@@ -208,8 +229,12 @@ export class PipelineRun implements RowScope {
       }
     }
     if (!isPromise(result)) {
-      if (watched && !this.decisions[decision]?.variant.startsWith('fallback')) this.#observe(node, assignment, started, result, false);
-      return this.#succeed(node, result, decision);
+      try {
+        if (watched && !this.decisions[decision]?.variant.startsWith('fallback')) this.#observe(node, assignment, started, result, false);
+      } finally {
+        this.#succeed(node, result, decision);
+      }
+      return;
     }
     const primary = watched
       ? result.then(

@@ -23,6 +23,7 @@ const collect = async (batches: AsyncGenerator<InputRecord[]>) => {
 describe('reading input files in batches', () => {
   it('reads a CSV file of many chunks in order, with every bad row in its place and its line', async () => {
     const rows = Array.from({ length: 6000 }, (_, i) => {
+      if (i === 1000) return 'x,in"side,1';
       if (i === 2500) return 'only,two';
       if (i === 5999) return 'last,"never closed,1';
       return `id-${i},${'é'.repeat(i % 7)}name ${i},${i}`;
@@ -35,7 +36,8 @@ describe('reading input files in batches', () => {
     expect(records).toHaveLength(6000);
     for (const [i, record] of records.entries()) {
       expect(record.line).toBe(i + 2);
-      if (i === 2500) expect(record).toMatchObject({ ok: false, error: 'Expected 3 fields, got 2.', raw: 'only,two' });
+      if (i === 1000) expect(record).toMatchObject({ ok: false, error: expect.stringMatching(/^Unparseable CSV: Invalid Opening Quote/) });
+      else if (i === 2500) expect(record).toMatchObject({ ok: false, error: 'Expected 3 fields, got 2.', raw: 'only,two' });
       else if (i === 5999) expect(record).toMatchObject({ ok: false, error: expect.stringMatching(/^Unparseable CSV: Quote Not Closed/), raw: 'last,"never closed,1\n' });
       else expect(record).toMatchObject({ ok: true, fields: { id: `id-${i}`, name: `${'é'.repeat(i % 7)}name ${i}`, n: String(i) } });
     }
@@ -53,8 +55,9 @@ describe('reading input files in batches', () => {
   });
 
   it('reads JSONL with CRLF endings, blank lines, multi-byte text across chunks and no final newline', async () => {
-    const long = 'ü'.repeat(50_000);
-    const lines = ['{"id":"a","text":"' + long + '"}', '', '[1,2]', '{"id":', '{"id":"b"}'];
+    // Three-byte characters after a 20-byte prefix: a 64 KiB read chunk ends inside one of them.
+    const long = '€'.repeat(50_000);
+    const lines = ['{"id":"abc","text":"' + long + '"}', '', '[1,2]', '{"id":', '{"id":"b"}'];
     const jsonl = file('mixed.jsonl', lines.join('\r\n'));
     const records: InputRecord[] = [];
     for await (const record of readRecords(jsonl, { format: 'jsonl' })) records.push(record);
@@ -64,10 +67,29 @@ describe('reading input files in batches', () => {
       [4, false],
       [5, true],
     ]);
-    expect(records[0]).toMatchObject({ ok: true, fields: { id: 'a', text: long } });
+    expect(records[0]).toMatchObject({ ok: true, fields: { id: 'abc', text: long } });
+    expect(JSON.stringify(records[0])).not.toContain('\uFFFD');
     expect(records[1]).toMatchObject({ error: 'Expected a JSON object on each line.', raw: '[1,2]' });
     expect(records[2]).toMatchObject({ error: expect.stringMatching(/^Invalid JSON: /), raw: '{"id":' });
     expect(records[3]).toMatchObject({ fields: { id: 'b' }, raw: '{"id":"b"}' });
+  });
+
+  it('ends JSONL lines at a lone carriage return too, also where one chunk ends with it and the next begins with a line feed', async () => {
+    const crOnly = file('cr.jsonl', '{"n":1}\r{"n":2}\r\r{"n":3}');
+    const records: InputRecord[] = [];
+    for await (const record of readRecords(crOnly, { format: 'jsonl' })) records.push(record);
+    expect(records.map((r) => [r.line, r.ok && r.fields.n])).toEqual([
+      [1, 1],
+      [2, 2],
+      [4, 3],
+    ]);
+    // The first line fills the first 64 KiB chunk exactly up to its \r; the \n opens the next chunk.
+    const first = `{"pad":"${'x'.repeat(65_536 - 11)}"}`;
+    expect(Buffer.byteLength(`${first}\r`)).toBe(65_536);
+    const split = file('split.jsonl', `${first}\r\n{"n":2}\r\n`);
+    const lines: number[] = [];
+    for await (const record of readRecords(split, { format: 'jsonl' })) lines.push(record.ok ? record.line : -record.line);
+    expect(lines).toEqual([1, 2]);
   });
 
   it('reads a file without a header row by the given columns, skipping "-"', async () => {

@@ -25,9 +25,9 @@ describe('waiting for runs', () => {
       expect(values).toEqual(alone.outputs);
       // The switch ran the branch the history asks for, and the nodes it waited for ran first.
       expect(run.decisions.map((d) => d.node)).toContain(i % 2 === 0 ? 'thinFile' : 'repayment');
-      const started = new Map(run.timings().map((t) => [t.node, t.startMs + t.durationMs]));
+      const finished = new Map(run.timings().map((t) => [t.node, t.startMs + t.durationMs]));
       const score = run.timings().find((t) => t.node === 'score');
-      for (const upstream of ['defaultRisk', 'affordability', 'fraud']) expect(started.get(upstream)).toBeLessThanOrEqual(score?.startMs as number);
+      for (const upstream of ['defaultRisk', 'affordability', 'fraud']) expect(finished.get(upstream)).toBeLessThanOrEqual(score?.startMs as number);
     }
   });
 

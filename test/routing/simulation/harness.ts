@@ -10,16 +10,16 @@ import { createRandom, sampleNormal, type Random } from '../../../src/routing/st
 import { createMemoryStore, openSqliteStore, type StateStore } from '../../../src/state/index.js';
 
 /**
- * A virtual clock: every reading advances it by `step` ms, so that a node execution (read before
- * and after) lasts exactly `step`. The simulation sets `step` to the latency it draws for the
- * version about to run.
- */
-/**
  * The simulations replay millions of requests: a minute alone on this kind of machine, longer while
  * the other test files share its two cores. Their own limit, not the suite's 60 s.
  */
 export const SIMULATION_TIMEOUT_MS = 300_000;
 
+/**
+ * A virtual clock: every reading advances it by `step` ms, so that a node execution (read before
+ * and after) lasts exactly `step`. The simulation sets `step` to the latency it draws for the
+ * version about to run.
+ */
 export class SimClock implements Clock {
   t = 1_800_000_000_000;
   step = 0;
