@@ -1,8 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { printSchema } from 'graphql';
 import { assertPipelines } from '../definition/load.js';
 import { createEngine } from '../execution/engine.js';
-import { buildSchema } from '../graphql/schema.js';
 import { parseCommandArgs, PIPELINES_OPTION, pipelineLocations } from './args.js';
 import type { Command } from './command.js';
 
@@ -14,6 +12,8 @@ export const schemaCommand: Command = {
   async run(args, io) {
     const { values } = parseCommandArgs(args, { ...PIPELINES_OPTION, output: { type: 'string', short: 'o' } }, false);
     const engine = createEngine(await assertPipelines(pipelineLocations(values.pipelines)));
+    // graphql and the schema builder only for this command (see serve).
+    const [{ printSchema }, { buildSchema }] = await Promise.all([import('graphql'), import('../graphql/schema.js')]);
     try {
       const sdl = `${printSchema(buildSchema(engine))}\n`;
       if (values.output) await writeFile(values.output, sdl);
