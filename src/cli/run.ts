@@ -155,36 +155,32 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
     await write(lines);
     progress?.tick();
   };
-  for await (const records of readRecordBatches(options.file, { format: options.inputFormat, columns: options.columns, onBytes: progress?.bytes })) {
-    for (const record of records) {
-      summary.rows++;
-      if (!record.ok) {
-        await reject({ line: record.line, error: record.error, raw: record.raw });
-        continue;
-      }
-      if (!checkedColumns) {
-        checkColumns(record, plan, options);
-        checkedColumns = true;
-      }
-      let fields = record.fields;
-      const passthrough: Record<string, unknown> = {};
-      if (options.passthrough.length > 0) {
-        const inputs: Record<string, unknown> = {};
-        for (const [name, value] of Object.entries(record.fields)) {
-          if (options.passthrough.includes(name)) passthrough[name] = value;
-          else inputs[name] = value;
-        }
-        fields = inputs;
-      }
-      if (options.lineKeys && (fields[key] === undefined || fields[key] === '')) fields = { ...fields, [key]: `line-${record.line}` };
-      const checked = coerceInput(plan.input, fields, options.inputFormat === 'csv' ? 'text' : 'json');
-      if (!checked.ok) {
-        await reject({ line: record.line, error: checked.problems.map((p) => p.message).join(' '), raw: record.raw });
-        continue;
-      }
-      batch.push({ line: record.line, passthrough, input: checked.value });
-      if (batch.length >= options.batchSize) await flush();
+  /** Validates one record: into the batch, or to the rejects file. */
+  const admit = async (record: InputRecord) => {
+    summary.rows++;
+    if (!record.ok) return reject({ line: record.line, error: record.error, raw: record.raw });
+    if (!checkedColumns) {
+      checkColumns(record, plan, options);
+      checkedColumns = true;
     }
+    let fields = record.fields;
+    const passthrough: Record<string, unknown> = {};
+    if (options.passthrough.length > 0) {
+      const inputs: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(record.fields)) {
+        if (options.passthrough.includes(name)) passthrough[name] = value;
+        else inputs[name] = value;
+      }
+      fields = inputs;
+    }
+    if (options.lineKeys && (fields[key] === undefined || fields[key] === '')) fields = { ...fields, [key]: `line-${record.line}` };
+    const checked = coerceInput(plan.input, fields, options.inputFormat === 'csv' ? 'text' : 'json');
+    if (!checked.ok) return reject({ line: record.line, error: checked.problems.map((p) => p.message).join(' '), raw: record.raw });
+    batch.push({ passthrough, input: checked.value });
+    if (batch.length >= options.batchSize) await flush();
+  };
+  for await (const records of readRecordBatches(options.file, { format: options.inputFormat, columns: options.columns, onBytes: progress?.bytes })) {
+    for (const record of records) await admit(record);
   }
   await flush();
   progress?.done();
@@ -214,7 +210,6 @@ function checkColumns(record: Extract<InputRecord, { ok: true }>, plan: Pipeline
 
 /** A row read, validated and waiting for its batch. */
 interface BatchRow {
-  readonly line: number;
   readonly passthrough: Record<string, unknown>;
   readonly input: Readonly<Record<string, Value>>;
 }

@@ -107,9 +107,10 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
       if (!checked.ok) throw inputError(checked.problems);
       const outputs = options.outputs ? options.outputs.map((output) => outputByName(target, output)) : target.outputs;
       const run = start(target, checked.value, outputNodes(outputs), options);
-      if (run.busy) await run.settled();
-      const { values, errors } = readOutputs(run, outputs);
-      return { requestId: run.requestId, outputs: values, errors, decisions: run.decisions };
+      return afterSettled(run, () => {
+        const { values, errors } = readOutputs(run, outputs);
+        return { requestId: run.requestId, outputs: values, errors, decisions: run.decisions };
+      });
     },
     close: () => releasePipelines(definitions),
   };
@@ -152,6 +153,11 @@ export function settleAll(runs: readonly PipelineRun[]): PromiseOrValue<void> {
   return new Promise((resolve) => {
     for (const run of runs) if (run.busy) run.whenSettled(() => --busy === 0 && resolve());
   });
+}
+
+/** `read()` once the run has settled: at once, without a promise, when it has already. */
+export function afterSettled<T>(run: PipelineRun, read: () => T): PromiseOrValue<T> {
+  return run.busy ? run.settled().then(read) : read();
 }
 
 /** The outputs of a run that has settled (see `PipelineRun.whenSettled`). */

@@ -121,7 +121,7 @@ export class PipelineRun implements RowScope {
 
   /** Resolves once every node started so far has finished. */
   settled(): Promise<void> {
-    return this.#inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));
+    return new Promise((resolve) => this.whenSettled(resolve));
   }
 
   /** Calls `callback` once every node started so far has finished: now, if none is running. */

@@ -21,7 +21,7 @@ import { ErrorCode, TesseraError } from '../errors/index.js';
 import type { InputFieldDef, Value, ValueType } from '../definition/types.js';
 import type { Engine } from '../execution/engine.js';
 import { coerceInput } from '../execution/input.js';
-import { inputError, settleAll } from '../execution/engine.js';
+import { afterSettled, inputError, settleAll } from '../execution/engine.js';
 import { isPromise } from '../execution/promiseOrValue.js';
 import type { PipelineRun } from '../execution/run.js';
 import type { PipelinePlan } from '../plan/plan.js';
@@ -78,7 +78,7 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
         if (!checked.ok) throw inputError(checked.problems).toGraphQLError();
         // The result once the run has settled: its fields then resolve without a promise each.
         const run = engine.start(plan, checked.value, selectedNodes(plan, info), { traceContext: context?.traceContext });
-        return run.busy ? run.settled().then(() => run) : run;
+        return afterSettled(run, () => run);
       },
     };
     queryFields[batchFieldName(plan.name)] = {
@@ -202,12 +202,12 @@ function buildResultType(plan: PipelinePlan, enumType: (name: string, values: re
   fields[TIMINGS_FIELD] = {
     type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(NodeTimingType))),
     description: 'For each node that ran: version, start, duration, and for model runs the queue wait and batch size.',
-    resolve: (run) => (run.busy ? run.settled().then(() => run.timings()) : run.timings()),
+    resolve: (run) => afterSettled(run, () => run.timings()),
   };
   fields[ROUTING_FIELD] = {
     type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(RoutingDecisionType))),
     description: 'For each node that ran: the version, its sha256, and the policy that chose it.',
-    resolve: (run) => (run.busy ? run.settled().then(() => run.decisions) : run.decisions),
+    resolve: (run) => afterSettled(run, () => run.decisions),
   };
   return new GraphQLObjectType({ name: resultTypeName(plan.name), description: `Result of pipeline "${plan.name}".`, fields });
 }

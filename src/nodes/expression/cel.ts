@@ -79,8 +79,10 @@ export function compileCel(source: string, scope: CelScope): CelCompileResult {
   const registered = new Set<string>();
   for (const [name, fields] of scope) {
     const record = recordType(fields);
-    if (!registered.has(record.typeName)) env.registerType(record.typeName, { ctor: record.ctor, fields: record.schema });
-    registered.add(record.typeName);
+    if (!registered.has(record.typeName)) {
+      env.registerType(record.typeName, { ctor: record.ctor, fields: record.schema });
+      registered.add(record.typeName);
+    }
     env.registerVariable(name, record.typeName);
     converters.push([name, whole.has(name) ? record.copy : record.view]);
   }
