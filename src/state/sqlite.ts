@@ -52,9 +52,12 @@ export interface SqliteStoreOptions {
   /**
    * Where the log is checkpointed into the database file. `background` (the default for a file): in
    * a worker thread with a connection of its own, every 100 ms, so that the thread writing the
-   * decision log never stalls its requests for a checkpoint's copy and sync (about 20 ms every few
-   * thousand requests); the writer's automatic checkpoints stay on as a safety net. `inline`:
-   * SQLite's automatic checkpoints only, on the writing connection, every ~40 MB of log.
+   * decision log does not hold its requests for a checkpoint's copy and sync (about 20 ms every few
+   * thousand requests). The writer's automatic checkpoint stays on as a safety net, and under
+   * sustained heavy writing it still runs: the log starts over only when a transaction begins with
+   * the whole log checkpointed, which a writer that commits during every checkpoint never sees; it
+   * then has less to copy. `inline`: SQLite's automatic checkpoints only, on the writing
+   * connection, every ~40 MB of log.
    */
   readonly checkpoints?: 'background' | 'inline';
 }
@@ -67,12 +70,18 @@ const CHECKPOINT_INTERVAL_MS = 100;
  * (readers never block the writer; writers wait up to 5 s for each other).
  */
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): StateStore {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const synchronous = options.synchronous ?? 'NORMAL';
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') throw new Error(`synchronous must be "NORMAL" or "FULL"; got ${JSON.stringify(synchronous)}.`);
+  const checkpoints = options.checkpoints ?? 'background';
+  if (checkpoints !== 'background' && checkpoints !== 'inline') throw new Error(`checkpoints must be "background" or "inline"; got ${JSON.stringify(checkpoints)}.`);
+  // ':memory:' and '' are databases of this connection alone, with no file to checkpoint.
+  const onDisk = file !== ':memory:' && file !== '';
+  if (onDisk) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new Database(file, { timeout: 5000 });
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+  db.pragma(`synchronous = ${synchronous}`);
   // The writer checkpoints (and syncs the main file) every ~40 MB of log rather than every 4 MB:
-  // with background checkpoints (below), only if they fall that far behind.
+  // with background checkpoints (below), only when the log has not started over by then.
   db.pragma('wal_autocheckpoint = 10000');
   db.pragma('foreign_keys = OFF');
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -83,7 +92,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   db.exec(SCHEMA);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);
   // Started once the file exists in WAL mode with its schema.
-  const checkpointer = file !== ':memory:' && (options.checkpoints ?? 'background') === 'background' ? new BackgroundCheckpointer(file, CHECKPOINT_INTERVAL_MS) : undefined;
+  const checkpointer = onDisk && checkpoints === 'background' ? new BackgroundCheckpointer(file, CHECKPOINT_INTERVAL_MS) : undefined;
 
   const statements = {
     rollouts: db.prepare('SELECT pipeline, node, declaration, state, revision, updated_at AS updatedAt FROM rollouts'),
