@@ -305,6 +305,7 @@ export class PipelineRun implements RowScope {
   #fallback(node: PlannedNode, decision: number, error: unknown): PromiseOrValue<NodeOutputs> {
     const fallback = node.def.execution.fallback as NonNullable<PlannedNode['def']['execution']['fallback']>;
     const original = this.decisions[decision] as RoutingDecision;
+    this.#telemetry.nodeFellBack(node, original, nodeError(node.def.id, original.version, error));
     const reason = error instanceof TesseraError && error.code === ErrorCode.NodeTimeout ? 'timeout' : 'error';
     if (fallback.kind === 'value') {
       this.decisions[decision] = { ...original, variant: 'fallback', policy: `fallback(${reason}: value instead of ${original.version})` };

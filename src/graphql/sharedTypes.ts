@@ -33,7 +33,7 @@ export const RoutingDecisionType = new GraphQLObjectType({
     version: { type: new GraphQLNonNull(GraphQLString) },
     sha256: { type: new GraphQLNonNull(GraphQLString), description: 'sha256 of the version’s model file or parameters.' },
     policy: { type: new GraphQLNonNull(GraphQLString), description: 'The rollout policy, e.g. split(v1=90%,v2=10%).' },
-    variant: { type: new GraphQLNonNull(GraphQLString), description: 'The version’s role in the policy: stable, control, treatment, candidate, arm.' },
+    variant: { type: new GraphQLNonNull(GraphQLString), description: 'The version’s role in the policy: stable, control, treatment, candidate, primary, arm; fallback when the node’s declared fallback answered.' },
   },
 });
 

@@ -6,7 +6,11 @@
 export const Attr = {
   pipeline: 'tessera.pipeline',
   requestId: 'tessera.request_id',
-  /** sha256 of the routing key value, first 16 hex digits: follows a unit without exposing it. */
+  /**
+   * sha256 of the routing key value, first 16 hex digits: follows a unit across traces without
+   * writing its key. A pseudonym, not a secret: keys from a small or guessable space (`A000001`)
+   * can be found again by hashing candidates.
+   */
   routingKeyHash: 'tessera.routing_key.hash',
   node: 'tessera.node',
   nodeKind: 'tessera.node.kind',

@@ -45,6 +45,13 @@ function countVersion(attributes: Attributes): void {
 }
 
 /**
+ * Bucket boundaries of the duration histograms, in milliseconds: a node or a model run takes
+ * microseconds to milliseconds, which the SDK's default buckets (0, 5, 10, … 10,000) would put all
+ * in the first, leaving quantiles nothing to read.
+ */
+export const LATENCY_BUCKETS_MS: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+/**
  * Instruments from the global MeterProvider at the time of the call. The metrics API hands out
  * no-op meters before an SDK is registered and does not upgrade them later: create these after
  * registration (the server does).
@@ -52,7 +59,7 @@ function countVersion(attributes: Attributes): void {
 export function createInstruments(): Instruments {
   const meter = metrics.getMeter(SCOPE);
   observeVersionCounts(meter);
-  const ms = { unit: 'ms' } as const;
+  const ms = { unit: 'ms', advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_MS] } };
   return {
     requestDuration: meter.createHistogram(Metric.requestDuration, { ...ms, description: 'Time from the start of a pipeline run to its last node.' }),
     nodeDuration: meter.createHistogram(Metric.nodeDuration, { ...ms, description: 'Time of one node execution, including batch queueing.' }),

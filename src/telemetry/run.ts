@@ -140,6 +140,18 @@ export class RunTelemetry {
   }
 
   /**
+   * The version routed to failed or timed out and the node's fallback answers instead: the error
+   * counts against that version (the node itself is counted once, when it finishes, under the
+   * version that answered), and the node's span records it as an exception, its status unset,
+   * since the node did answer.
+   */
+  nodeFellBack(node: PlannedNode, original: RoutingDecisionLike, error: TesseraError): void {
+    const attributes = metricAttributes(this.#plan.name, node, original.version, original.variant);
+    this.#engine.instruments.nodeErrors.add(1, { ...attributes, [Attr.errorCode]: error.code });
+    this.#spans?.[node.index]?.span.recordException({ code: error.code, message: error.message });
+  }
+
+  /**
    * A shadow execution: a span of its own, marked, under the run (never under a node of the
    * request, and never an error of it).
    */

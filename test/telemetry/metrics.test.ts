@@ -4,6 +4,7 @@ import { APPLICANT } from '../helpers/applicants.js';
 import { registerInMemoryTelemetry, startTracedServer, type InMemoryTelemetry, type TracedServer } from '../helpers/otel.js';
 import { bundledPipelines, fixture } from '../helpers/paths.js';
 import { keysAround } from '../helpers/units.js';
+import { LATENCY_BUCKETS_MS } from '../../src/telemetry/instruments.js';
 
 /** One metric family as parse-prometheus-text-format (untyped CommonJS) returns it. */
 interface Family {
@@ -49,10 +50,11 @@ const { below: v1Keys, above: v2Keys } = keysAround('creditScore.repayment', 0.8
 const SCORE = 'query Score($input: CreditScoreInput!) { creditScore(input: $input) { score } }';
 const BATCH = 'query Many($inputs: [CreditScoreInput!]!) { creditScoreBatch(inputs: $inputs) { decision } }';
 const RATIO = 'query Ratio($input: RatioInput!) { ratio(input: $input) { doubled ratio total } }';
+const GUARDED = 'query Guarded($input: GuardedInput!) { guarded(input: $input) { ratio } }';
 
 beforeAll(async () => {
   otel = registerInMemoryTelemetry();
-  server = await startTracedServer([bundledPipelines, fixture('failing')], { telemetry: otel.telemetry });
+  server = await startTracedServer([bundledPipelines, fixture('failing'), fixture('fallback')], { telemetry: otel.telemetry });
   otel.telemetry.observeRollouts(() => server.engine.rollouts);
 
   // creditScore { score }, one at a time: 3 applicants on repayment v1, 1 on v2, 1 thin file (thinFile instead of repayment).
@@ -67,6 +69,12 @@ beforeAll(async () => {
   for (const divisor of [1, 2, 0, 3, 0]) {
     const response = await server.query(RATIO, { input: { id: `ratio-${divisor}`, count: 4, divisor } });
     expect(response.errors?.map((e) => e.extensions?.code) ?? []).toEqual(divisor === 0 ? ['NODE_FAILED', 'UPSTREAM_FAILED'] : []);
+  }
+
+  // guarded: 1 answered by its node, 2 by the node's fallback (division by zero).
+  for (const divisor of [2, 0, 0]) {
+    const response = await server.query(GUARDED, { input: { id: `guarded-${divisor}`, count: 4, divisor } });
+    expect(response).toEqual({ data: { guarded: { ratio: divisor === 0 ? 0 : 2 } } });
   }
 
   const response = await fetch(new URL('/metrics', server.url));
@@ -106,6 +114,7 @@ describe('GET /metrics', () => {
       'creditScore ok': 4 + 1 + 5,
       'ratio ok': 3,
       'ratio partial': 2,
+      'guarded ok': 3,
     });
   });
 
@@ -125,6 +134,9 @@ describe('GET /metrics', () => {
       'ratio ratio v1 stable': 5,
       // "summary" reads "ratio": it did not run where "ratio" failed.
       'ratio summary v1 stable': 3,
+      // Counted once each, under the variant that answered.
+      'guarded ratio v1 stable': 1,
+      'guarded ratio v1 fallback': 2,
     };
     const labels = ['tessera_pipeline', 'tessera_node', 'tessera_version', 'tessera_variant'];
     expect(series('tessera_node_duration', labels)).toEqual(executions);
@@ -132,7 +144,40 @@ describe('GET /metrics', () => {
     // Every request that needed repayment went to exactly one of its versions.
     const requests = series('tessera_version_requests_total', labels);
     expect((requests['creditScore repayment v1 control'] ?? 0) + (requests['creditScore repayment v2 treatment'] ?? 0)).toBe(4 + 5);
-    expect(series('tessera_node_errors_total', [...labels, 'tessera_error_code'])).toEqual({ 'ratio ratio v1 stable NODE_FAILED': 2 });
+    // A failure the fallback answered for still counts against the version that failed.
+    expect(series('tessera_node_errors_total', [...labels, 'tessera_error_code'])).toEqual({
+      'ratio ratio v1 stable NODE_FAILED': 2,
+      'guarded ratio v1 stable NODE_FAILED': 2,
+    });
+  });
+
+  it('marks a node its fallback answered for, with the error it recovered from, not as failed', () => {
+    const spans = otel.exporter.getFinishedSpans();
+    const runs = new Set(spans.filter((span) => span.name === 'tessera.pipeline guarded').map((span) => span.spanContext().spanId));
+    const guarded = spans.filter((span) => span.name === 'tessera.node ratio' && runs.has(span.parentSpanContext?.spanId ?? ''));
+    expect(guarded).toHaveLength(3);
+    const fellBack = guarded.filter((span) => span.attributes['tessera.fallback'] !== undefined);
+    expect(fellBack).toHaveLength(2);
+    for (const span of fellBack) {
+      expect(span.attributes['tessera.fallback']).toBe('fallback(error: value instead of v1)');
+      // The role it was routed to; the answer's routing says "fallback".
+      expect(span.attributes['tessera.variant']).toBe('stable');
+      expect(span.status.code).toBe(0);
+      expect(span.events.map((event) => [event.name, event.attributes?.['exception.type']])).toEqual([['exception', 'NODE_FAILED']]);
+      expect(String(span.events[0]?.attributes?.['exception.message'])).toMatch(/ratio/);
+    }
+    const answered = guarded.filter((span) => span.attributes['tessera.fallback'] === undefined);
+    expect(answered.map((span) => span.events)).toEqual([[]]);
+  });
+
+  it('buckets durations finely enough for a node that takes microseconds', () => {
+    const debtToIncome = samplesNamed('tessera_node_duration_bucket').filter((m) => m.labels?.tessera_node === 'debtToIncome');
+    expect(debtToIncome.map((m) => m.labels?.le)).toEqual([...LATENCY_BUCKETS_MS.map(String), '+Inf']);
+    const under = (le: string) => Number(debtToIncome.find((m) => m.labels?.le === le)?.value);
+    // A CEL expression over the input: its ten executions are seen below a millisecond (the SDK's
+    // default buckets would only say "under 5 ms").
+    expect(under('+Inf')).toBe(10);
+    expect(under('1')).toBeGreaterThan(0);
   });
 
   it('counts model runs and the rows in them, as the model-run spans say', () => {
@@ -170,6 +215,7 @@ describe('GET /metrics', () => {
       ...fixed('ratio', 'double'),
       ...fixed('ratio', 'ratio'),
       ...fixed('ratio', 'summary'),
+      ...fixed('guarded', 'ratio'),
     });
   });
 });
