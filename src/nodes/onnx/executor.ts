@@ -61,41 +61,40 @@ async function runModel(version: OnnxVersionDef, readers: InputReaders, queued: 
           trace.setSpanContext(ROOT_CONTEXT, parents[0] as SpanContext),
         )
       : undefined;
-  const feeds: Record<string, ort.Tensor> = {};
-  version.inputs.forEach((binding, index) => {
-    feeds[binding.tensor] = packTensor(binding, readers[index] as readonly ValueReader[], rows);
-  });
-  const fetches = [...new Set(version.outputs.map((output) => output.tensor))];
-  let results: ort.InferenceSession.OnnxValueMapType;
+  // Packing, the run and unpacking can each fail (a value the tensor type cannot hold, the model,
+  // an output of the wrong shape): the span ends either way, as an error when one did.
   try {
-    results = await version.model.session.run(feeds, fetches);
-  } catch (error) {
-    span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-    span?.end();
-    throw error;
-  }
-  const computeMs = performance.now() - dispatched;
-  instruments.modelRunDuration.record(computeMs, attributes);
-  instruments.batchSize.record(rows.length, attributes);
-  const spanContext = span?.spanContext();
-  let longestWait = 0;
-  const columns = version.outputs.map((binding) => unpackOutput(binding, results[binding.tensor] as ort.Tensor, rows.length));
-  const outputs: NodeOutputs[] = [];
-  for (let row = 0; row < rows.length; row++) {
-    const queueWaitMs = dispatched - (queued[row] as QueuedRow).enqueuedAt;
-    longestWait = Math.max(longestWait, queueWaitMs);
-    instruments.queueWait.record(queueWaitMs, attributes);
-    const record = batchedOutputs({ size: rows.length, queueWaitMs, computeMs, span: spanContext });
-    for (let index = 0; index < version.outputs.length; index++) {
-      record[(version.outputs[index] as OnnxOutputBinding).output] = (columns[index] as Value[])[row] as Value;
+    const feeds: Record<string, ort.Tensor> = {};
+    version.inputs.forEach((binding, index) => {
+      feeds[binding.tensor] = packTensor(binding, readers[index] as readonly ValueReader[], rows);
+    });
+    const fetches = [...new Set(version.outputs.map((output) => output.tensor))];
+    const results = await version.model.session.run(feeds, fetches);
+    const computeMs = performance.now() - dispatched;
+    instruments.modelRunDuration.record(computeMs, attributes);
+    instruments.batchSize.record(rows.length, attributes);
+    const spanContext = span?.spanContext();
+    let longestWait = 0;
+    const columns = version.outputs.map((binding) => unpackOutput(binding, results[binding.tensor] as ort.Tensor, rows.length));
+    const outputs: NodeOutputs[] = [];
+    for (let row = 0; row < rows.length; row++) {
+      const queueWaitMs = dispatched - (queued[row] as QueuedRow).enqueuedAt;
+      longestWait = Math.max(longestWait, queueWaitMs);
+      instruments.queueWait.record(queueWaitMs, attributes);
+      const record = batchedOutputs({ size: rows.length, queueWaitMs, computeMs, span: spanContext });
+      for (let index = 0; index < version.outputs.length; index++) {
+        record[(version.outputs[index] as OnnxOutputBinding).output] = (columns[index] as Value[])[row] as Value;
+      }
+      outputs.push(record);
     }
-    outputs.push(record);
+    span?.setAttributes({ [Attr.batchComputeMs]: computeMs, [Attr.batchQueueWaitMs]: longestWait });
+    return outputs;
+  } catch (error) {
+    span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    span?.end();
   }
-  if (span) {
-    span.setAttributes({ [Attr.batchComputeMs]: computeMs, [Attr.batchQueueWaitMs]: longestWait });
-    span.end();
-  }
-  return outputs;
 }
 
 /**
