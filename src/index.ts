@@ -26,6 +26,10 @@ export type { SchemaOptions } from './graphql/schema.js';
 export { createServer } from './server/server.js';
 export type { ServerOptions, TesseraServer } from './server/server.js';
 export type { Logger } from './server/logger.js';
+// The server's OpenTelemetry set-up is `tessera/telemetry` (registerTelemetry): it loads the SDK,
+// which the engine alone does not need.
+export type { RegisteredTelemetry, TelemetryOptions } from './server/telemetry.js';
+export { Attr, Metric, SpanName } from './telemetry/attributes.js';
 export { unitPosition } from './routing/hash.js';
 export { ErrorCode, TesseraError, PipelineValidationError, formatProblem } from './errors/index.js';
 export type { PipelineProblem, SourceLocation } from './errors/index.js';

@@ -27,7 +27,12 @@ export interface TelemetryOptions {
   readonly traceFile?: string;
   /** Extra span processors (tests use an in-memory exporter). */
   readonly spanProcessors?: readonly SpanProcessor[];
-  /** Environment to read `OTEL_*` from (default process.env). */
+  /**
+   * Environment that picks the trace exporters and the OTLP protocol (`OTEL_TRACES_EXPORTER`,
+   * `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` and `_PROTOCOL`; default process.env). The exporters,
+   * the sampler and the resource read the rest of `OTEL_*` (endpoint, headers, sampler, service
+   * name, resource attributes) from process.env themselves.
+   */
   readonly env?: NodeJS.ProcessEnv;
 }
 
