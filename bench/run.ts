@@ -279,14 +279,19 @@ async function comparison(): Promise<void> {
     const ratios = x.runs.map((run, i) => run / (baseline.runs[i] as number));
     return { ratio: median(ratios), rounds: `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} over ${ratios.length} rounds` };
   };
-  const single = (ratio: number) => ({ ratio, rounds: '' });
+  // Measures taken minutes apart: the ratio of their medians, and the widest it could be from
+  // their runs (lowest over highest, highest over lowest).
+  const apart = (x: Measure, baseline: Measure) => ({
+    ratio: m(x) / m(baseline),
+    rounds: `${(Math.min(...x.runs) / Math.max(...baseline.runs)).toFixed(2)}–${(Math.max(...x.runs) / Math.min(...baseline.runs)).toFixed(2)} from the runs' extremes`,
+  });
   const threads64 = threadMeasures[64] as LoadMeasures[];
   const targets = [
-    ['(f) in-process ≥ 0.8 × (a) raw', single(m(inProcess) / m(raw)), 0.8],
-    ['(e) batch field ≥ 0.5 × (a) raw', single(m(bulk) / m(raw)), 0.5],
-    ['(e) tessera run ≥ 0.5 × (a) raw', single(m(cli) / m(raw)), 0.5],
-    ['(d) c=64 ≥ 1.5 × (b) c=64', single(m((online[64] as { rps: Measure }).rps) / m(peer64.rps)), 1.5],
-    ['(d) c=64 ≥ 0.7 × (c) c=64', single(m((online[64] as { rps: Measure }).rps) / m(floor64.rps)), 0.7],
+    ['(f) in-process ≥ 0.8 × (a) raw', apart(inProcess, raw), 0.8],
+    ['(e) batch field ≥ 0.5 × (a) raw', apart(bulk, raw), 0.5],
+    ['(e) tessera run ≥ 0.5 × (a) raw', apart(cli, raw), 0.5],
+    ['(d) c=64 ≥ 1.5 × (b) c=64', apart((online[64] as { rps: Measure }).rps, peer64.rps), 1.5],
+    ['(d) c=64 ≥ 0.7 × (c) c=64', apart((online[64] as { rps: Measure }).rps, floor64.rps), 0.7],
     ["(d') no exporter ≥ 0.97 × (g) tracing off", paired(tracingNoExporter.rps, tracingOff.rps), 0.97],
     ['(h) OTLP export of every span ≥ 0.85 × (g) tracing off', paired(tracingOtlp.rps, tracingOff.rps), 0.85],
   ] as const;
@@ -298,7 +303,7 @@ async function comparison(): Promise<void> {
   ] as const;
   const workerP50Gap = m((threadMeasures[1] as LoadMeasures[])[1]!.p50) - m((threadMeasures[1] as LoadMeasures[])[0]!.p50);
   const p50gap = m((online[1] as { p50: Measure }).p50) - m(peer1.p50);
-  rows.push('', '| target | measured | per-round ratios (servers loaded in turn) | met |', '| --- | ---: | ---: | :---: |');
+  rows.push('', '| target | measured | spread: per round (servers loaded in turn), or from the runs\' extremes | met |', '| --- | ---: | ---: | :---: |');
   for (const [name, { ratio, rounds }, target] of targets) rows.push(`| ${name} | ${ratio.toFixed(2)} × | ${rounds} | ${ratio >= target ? 'yes' : 'no'} |`);
   rows.push(`| (d) c=1 p50 ≤ (b) c=1 p50 + 0.3 ms | ${p50gap >= 0 ? '+' : ''}${p50gap.toFixed(2)} ms |  | ${p50gap <= 0.3 ? 'yes' : 'no'} |`);
   rows.push('', '| ratio (no target) | measured | per-round ratios |', '| --- | ---: | ---: |');
