@@ -6,7 +6,7 @@
 import { randomFillSync } from 'node:crypto';
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { metrics, ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
+import { metrics, ROOT_CONTEXT, type Attributes, type Context, type ContextManager } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -18,7 +18,7 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes }
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type IdGenerator, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { didYouMean } from '../errors/index.js';
-import type { RolloutManager } from '../routing/rollouts/index.js';
+import { ROLLOUT_STATUSES, type RolloutManager } from '../routing/rollouts/index.js';
 import { Attr, Metric } from '../telemetry/attributes.js';
 import { createProtobufTraceSerializer } from './otlpProtobuf.js';
 
@@ -49,6 +49,8 @@ export interface RegisteredTelemetry {
   /** Flushes what is buffered and stops the providers. */
   shutdown(): Promise<void>;
 }
+
+type RolloutSnapshot = ReturnType<RolloutManager['snapshot']>[number];
 
 /** The values of `OTEL_TRACES_EXPORTER` that Tessera knows (`none`: only `--trace-file`, if given). */
 const TRACE_EXPORTERS: readonly string[] = ['otlp', 'zipkin', 'console', 'none'];
@@ -100,13 +102,23 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
     tracing: tracerProvider !== undefined,
     metricsHandler: (request, response) => prometheus.getMetricsRequestHandler(request, response),
     observeRollouts(rollouts) {
-      const gauge = metrics.getMeter('tessera').createObservableGauge(Metric.trafficShare, { description: 'Share of traffic each version gets under its rollout policy (0 to 1).' });
-      gauge.addCallback((result) => {
-        for (const rollout of rollouts().snapshot()) {
-          for (const { version, share } of rollout.traffic) {
-            result.observe(share, { [Attr.pipeline]: rollout.pipeline, [Attr.node]: rollout.node, [Attr.version]: version, [Attr.policy]: rollout.policy, [Attr.status]: rollout.status });
-          }
-        }
+      // Labels that change while the process runs would leave their old series behind: the SDK keeps
+      // reporting an observable's series at their last value once a callback stops observing them.
+      // So the status is not a label of the share and the step, but a gauge of its own with one
+      // series per status, 1 for the current one and 0 for the others (as kube-state-metrics does).
+      const meter = metrics.getMeter('tessera');
+      const observe = (name: string, description: string, each: (rollout: RolloutSnapshot, observe: (value: number, attributes: Attributes) => void) => void) =>
+        meter.createObservableGauge(name, { description }).addCallback((result) => {
+          for (const rollout of rollouts().snapshot()) each(rollout, (value, attributes) => result.observe(value, { [Attr.pipeline]: rollout.pipeline, [Attr.node]: rollout.node, [Attr.policy]: rollout.policy, ...attributes }));
+        });
+      observe(Metric.trafficShare, 'Share of traffic each version gets under its rollout policy (0 to 1).', (rollout, observe) => {
+        for (const { version, share } of rollout.traffic) observe(share, { [Attr.version]: version });
+      });
+      observe(Metric.rolloutStatus, 'A rollout’s status: 1 for the current one, 0 for the others.', (rollout, observe) => {
+        for (const status of ROLLOUT_STATUSES) observe(status === rollout.status ? 1 : 0, { [Attr.status]: status });
+      });
+      observe(Metric.rolloutStep, 'The step a canary is at (0-based).', (rollout, observe) => {
+        if (rollout.step !== null) observe(rollout.step, {});
       });
     },
     async shutdown() {

@@ -54,4 +54,6 @@ export const Metric = {
   queueWait: 'tessera.batch.queue_wait',
   versionRequests: 'tessera.version.requests',
   trafficShare: 'tessera.rollout.traffic_share',
+  rolloutStatus: 'tessera.rollout.status',
+  rolloutStep: 'tessera.rollout.step',
 } as const;

@@ -102,6 +102,8 @@ describe('GET /metrics', () => {
       tessera_node_errors_total: 'COUNTER',
       tessera_version_requests_total: 'COUNTER',
       tessera_rollout_traffic_share: 'GAUGE',
+      // No canary here: tessera_rollout_step has no series (test/telemetry/rolloutMetrics.test.ts has one).
+      tessera_rollout_status: 'GAUGE',
     });
     expect(families.find((f) => f.name === 'tessera_batch_size')?.help).toBe('Rows per batched model run.');
     const tessera = sampleFamilies.filter((f) => f.name.startsWith('tessera_')).flatMap((f) => f.metrics);
@@ -206,16 +208,20 @@ describe('GET /metrics', () => {
   });
 
   it('reports the traffic share each rollout policy gives each version', () => {
-    const shares = series('tessera_rollout_traffic_share', ['tessera_pipeline', 'tessera_node', 'tessera_version', 'tessera_policy', 'tessera_status']);
-    const fixed = (pipeline: string, node: string) => ({ [`${pipeline} ${node} v1 fixed running`]: 1 });
+    const shares = series('tessera_rollout_traffic_share', ['tessera_pipeline', 'tessera_node', 'tessera_version', 'tessera_policy']);
+    const fixed = (pipeline: string, node: string) => ({ [`${pipeline} ${node} v1 fixed`]: 1 });
     expect(shares).toEqual({
       ...['debtToIncome', 'loanToIncome', 'thinFile', 'defaultRisk', 'affordability', 'fraud', 'score', 'grade', 'decision'].reduce((all, node) => ({ ...all, ...fixed('creditScore', node) }), {}),
-      'creditScore repayment v1 split running': 0.8,
-      'creditScore repayment v2 split running': 0.2,
+      'creditScore repayment v1 split': 0.8,
+      'creditScore repayment v2 split': 0.2,
       ...fixed('ratio', 'double'),
       ...fixed('ratio', 'ratio'),
       ...fixed('ratio', 'summary'),
       ...fixed('guarded', 'ratio'),
     });
+    const running = series('tessera_rollout_status', ['tessera_pipeline', 'tessera_node', 'tessera_status']);
+    expect(running['creditScore repayment running']).toBe(1);
+    expect(running['creditScore repayment paused']).toBe(0);
+    expect(Object.values(running).filter((value) => value === 1)).toHaveLength(Object.keys(shares).length - 1);
   });
 });

@@ -13,7 +13,7 @@ import { fixedRuntime } from './fixed.js';
 import { overridePolicy, type Clock, type PolicyRuntime, type RuntimeContext } from './runtime.js';
 import { shadowRuntime } from './shadow.js';
 import { splitRuntime } from './split.js';
-import type { NodeRouting, Observation, RolloutCommand, RolloutState, RolloutView, ShadowRun, Transition } from './types.js';
+import type { NodeRouting, Observation, RolloutCommand, RolloutState, RolloutStatus, RolloutView, ShadowRun, Transition } from './types.js';
 
 export interface RolloutOptions {
   /** Where rollout state, decisions and outcomes live. Default: in memory. */
@@ -223,10 +223,18 @@ export class RolloutManager {
   }
 
   /** Where every rollout stands, synchronously (for metrics gauges): policy, status, traffic. */
-  snapshot(): { pipeline: string; node: string; policy: string; status: string; traffic: { version: string; share: number }[] }[] {
+  snapshot(): { pipeline: string; node: string; policy: string; status: RolloutStatus; step: number | null; traffic: { version: string; share: number }[] }[] {
     return [...this.#controllers.values()].map((c) => {
       const shares = c.policy.traffic();
-      return { pipeline: c.pipeline, node: c.def.id, policy: c.def.routing.policy, status: c.state.status, traffic: c.versions.map((version, i) => ({ version, share: shares[i] ?? 0 })) };
+      return {
+        pipeline: c.pipeline,
+        node: c.def.id,
+        policy: c.def.routing.policy,
+        status: c.state.status,
+        // A canary's step (0-based); other policies have none.
+        step: c.state.step ?? null,
+        traffic: c.versions.map((version, i) => ({ version, share: shares[i] ?? 0 })),
+      };
     });
   }
 

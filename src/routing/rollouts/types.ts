@@ -3,7 +3,8 @@ import type { NodeOutputs } from '../../nodes/types.js';
 import type { RoutingPolicy } from '../policy.js';
 
 /** Where a rollout is: running its policy, paused, or ended on one version. */
-export type RolloutStatus = 'running' | 'paused' | 'promoted' | 'rolled_back';
+export const ROLLOUT_STATUSES = ['running', 'paused', 'promoted', 'rolled_back'] as const;
+export type RolloutStatus = (typeof ROLLOUT_STATUSES)[number];
 
 /**
  * The durable state of a rollout (what the state store keeps). `override` names the version every
