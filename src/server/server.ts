@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { getOperationAST, type GraphQLSchema } from 'graphql';
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { Attr, SpanName } from '../telemetry/attributes.js';
+import { Attr, SCOPE, SpanName } from '../telemetry/attributes.js';
 import type { RegisteredTelemetry } from './telemetry.js';
 import type { Engine } from '../execution/engine.js';
 import type { RequestContext } from '../graphql/rollouts.js';
@@ -111,7 +111,7 @@ export function createServer(options: ServerOptions): TesseraServer {
     if (!tracing || !request.url?.startsWith('/graphql')) return handle(request, response);
     // The GraphQL request's span, continuing the caller's trace; engine spans nest under it.
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-    const span = trace.getTracer('tessera').startSpan(
+    const span = trace.getTracer(SCOPE).startSpan(
       SpanName.operation,
       { kind: SpanKind.SERVER, attributes: { [Attr.httpMethod]: request.method ?? 'GET', [Attr.urlPath]: '/graphql' } },
       parent,
@@ -165,7 +165,7 @@ function useOperationSpanName(): Plugin {
       if (!span?.isRecording()) return;
       const operation = getOperationAST(args.document, args.operationName ?? undefined);
       if (!operation) return;
-      span.updateName(`${operation.operation}${operation.name ? ` ${operation.name.value}` : ''}`);
+      span.updateName(SpanName.namedOperation(operation.operation, operation.name?.value));
       span.setAttribute(Attr.graphqlOperationType, operation.operation);
       if (operation.name) span.setAttribute(Attr.graphqlOperationName, operation.name.value);
     },

@@ -19,7 +19,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type IdGenerator, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { didYouMean } from '../errors/index.js';
 import { ROLLOUT_STATUSES, type RolloutManager } from '../routing/rollouts/index.js';
-import { Attr, Metric } from '../telemetry/attributes.js';
+import { Attr, Metric, SCOPE } from '../telemetry/attributes.js';
 import { createProtobufTraceSerializer } from './otlpProtobuf.js';
 
 export interface TelemetryOptions {
@@ -106,7 +106,7 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
       // reporting an observable's series at their last value once a callback stops observing them.
       // So the status is not a label of the share and the step, but a gauge of its own with one
       // series per status, 1 for the current one and 0 for the others (as kube-state-metrics does).
-      const meter = metrics.getMeter('tessera');
+      const meter = metrics.getMeter(SCOPE);
       const observe = (name: string, description: string, each: (rollout: RolloutSnapshot, observe: (value: number, attributes: Attributes) => void) => void) =>
         meter.createObservableGauge(name, { description }).addCallback((result) => {
           for (const rollout of rollouts().snapshot()) each(rollout, (value, attributes) => result.observe(value, { [Attr.pipeline]: rollout.pipeline, [Attr.node]: rollout.node, [Attr.policy]: rollout.policy, ...attributes }));

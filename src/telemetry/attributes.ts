@@ -34,10 +34,15 @@ export const Attr = {
   urlPath: 'url.path',
 } as const;
 
+/** The instrumentation scope of every span and metric Tessera writes (`otel_scope_name`). */
+export const SCOPE = 'tessera';
+
 /** Span names. */
 export const SpanName = {
   /** The GraphQL operation; renamed `query Score` once the operation is known. */
   operation: 'graphql',
+  /** The operation's span once its type (and name, if it has one) is known: `query Score`. */
+  namedOperation: (type: string, name: string | undefined) => (name ? `${type} ${name}` : type),
   pipeline: (pipeline: string) => `tessera.pipeline ${pipeline}`,
   node: (node: string) => `tessera.node ${node}`,
   shadow: (node: string) => `tessera.shadow ${node}`,

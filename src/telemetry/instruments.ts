@@ -4,9 +4,8 @@
  * not call the tracing API at all.
  */
 import { metrics, trace, type Attributes, type Counter, type Histogram, type Meter, type Tracer } from '@opentelemetry/api';
-import { Metric } from './attributes.js';
+import { Metric, SCOPE } from './attributes.js';
 
-const SCOPE = 'tessera';
 
 /** The tracer, resolved at each use so that an SDK registered later is honoured. */
 export function tracer(): Tracer {
