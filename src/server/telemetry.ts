@@ -107,17 +107,18 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
       // So the status is not a label of the share and the step, but a gauge of its own with one
       // series per status, 1 for the current one and 0 for the others (as kube-state-metrics does).
       const meter = metrics.getMeter(SCOPE);
-      const observe = (name: string, description: string, each: (rollout: RolloutSnapshot, observe: (value: number, attributes: Attributes) => void) => void) =>
+      // A gauge over every rollout: `each` observes values with the attributes that add to the rollout's.
+      const gauge = (name: string, description: string, each: (rollout: RolloutSnapshot, observe: (value: number, attributes: Attributes) => void) => void) =>
         meter.createObservableGauge(name, { description }).addCallback((result) => {
           for (const rollout of rollouts().snapshot()) each(rollout, (value, attributes) => result.observe(value, { [Attr.pipeline]: rollout.pipeline, [Attr.node]: rollout.node, [Attr.policy]: rollout.policy, ...attributes }));
         });
-      observe(Metric.trafficShare, 'Share of traffic each version gets under its rollout policy (0 to 1).', (rollout, observe) => {
+      gauge(Metric.trafficShare, 'Share of traffic each version gets under its rollout policy (0 to 1).', (rollout, observe) => {
         for (const { version, share } of rollout.traffic) observe(share, { [Attr.version]: version });
       });
-      observe(Metric.rolloutStatus, 'A rollout’s status: 1 for the current one, 0 for the others.', (rollout, observe) => {
+      gauge(Metric.rolloutStatus, 'A rollout’s status: 1 for the current one, 0 for the others.', (rollout, observe) => {
         for (const status of ROLLOUT_STATUSES) observe(status === rollout.status ? 1 : 0, { [Attr.status]: status });
       });
-      observe(Metric.rolloutStep, 'The step a canary is at (0-based).', (rollout, observe) => {
+      gauge(Metric.rolloutStep, 'The step a canary is at (0-based).', (rollout, observe) => {
         if (rollout.step !== null) observe(rollout.step, {});
       });
     },

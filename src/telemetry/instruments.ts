@@ -6,7 +6,6 @@
 import { metrics, trace, type Attributes, type Counter, type Histogram, type Meter, type Tracer } from '@opentelemetry/api';
 import { Metric, SCOPE } from './attributes.js';
 
-
 /** The tracer, resolved at each use so that an SDK registered later is honoured. */
 export function tracer(): Tracer {
   return trace.getTracer(SCOPE);
