@@ -4,8 +4,6 @@ import type { YogaServerInstance } from 'graphql-yoga';
 
 type Yoga = YogaServerInstance<Record<string, unknown>, Record<string, unknown>>;
 
-/** Bodies larger than this go through yoga, which enforces its own limit. */
-const MAX_FAST_BODY = 1_000_000;
 const ALLOWED_PARAMS = new Set(['query', 'variables', 'operationName', 'extensions']);
 
 /**
@@ -41,8 +39,8 @@ function responseType(accept: string | undefined): string | undefined {
  */
 export async function serveFast(yoga: Yoga, request: IncomingMessage, response: ServerResponse, beforeResponse: () => Promise<void>): Promise<void> {
   const body = await readBody(request);
-  const params = body === undefined ? undefined : parseParams(body);
-  if (body === undefined || !params) return replay(yoga, request, response, body ?? Buffer.alloc(0));
+  const params = parseParams(body);
+  if (!params) return replay(yoga, request, response, body);
   const headers = request.headers;
   const lightRequest = {
     method: 'POST',
@@ -61,7 +59,7 @@ export async function serveFast(yoga: Yoga, request: IncomingMessage, response: 
   response.end(json);
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -69,7 +67,7 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
       size += chunk.length;
       chunks.push(chunk);
     });
-    request.once('end', () => resolve(size > MAX_FAST_BODY ? undefined : Buffer.concat(chunks, size)));
+    request.once('end', () => resolve(Buffer.concat(chunks, size)));
     request.once('error', reject);
   });
 }

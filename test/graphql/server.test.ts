@@ -135,6 +135,20 @@ describe('GraphQL server over the bundled credit-score pipeline', () => {
     ]);
   });
 
+  it('answers a batch of the most rows it takes, in a body of several megabytes, and refuses one row more', async () => {
+    const rows = (count: number) => Array.from({ length: count }, (_, i) => ({ id: `row-${i}-${'x'.repeat(60)}`, count: i, divisor: 1 }));
+    const query = 'query Rows($inputs: [RatioInput!]!) { ratioBatch(inputs: $inputs) { ratio } }';
+    // Over a megabyte of JSON: bodies this size once reached yoga empty, and failed as invalid JSON.
+    expect(Buffer.byteLength(JSON.stringify({ query, variables: { inputs: rows(10_000) } }))).toBeGreaterThan(1_000_000);
+    const largest = await server.post(query, { inputs: rows(10_000) });
+    expect(largest.status).toBe(200);
+    const answered = largest.body.data?.ratioBatch as { ratio: number }[];
+    expect(answered).toHaveLength(10_000);
+    expect(answered[9_999]).toEqual({ ratio: 9_999 });
+    const tooMany = await server.post(query, { inputs: rows(10_001) });
+    expect(tooMany.body.errors?.map((e) => e.message)).toEqual(['A batch takes at most 10000 inputs; got 10001.']);
+  });
+
   it('rejects an input with a wrong type, a missing field or a value out of range, naming the field and the rule', async () => {
     const wrongType = await server.post('{ ratio(input: { id: "1", count: "many", divisor: 1 }) { ratio } }');
     expect(wrongType.status).toBe(400);
