@@ -23,7 +23,7 @@ edit is served from the next request on; an invalid one is logged and the previo
 Rollout state, decisions and outcomes live in the state store (an SQLite file; \`memory\` keeps nothing).
 Mutations and subscriptions need the admin token from TESSERA_ADMIN_TOKEN (Authorization: Bearer <token>).
 Traces go where the standard OTEL_* variables say (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL
-http/protobuf or http/json, OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_EXPORTER otlp,zipkin, OTEL_SERVICE_NAME,
+http/protobuf or http/json, OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_EXPORTER otlp,zipkin,console,none, OTEL_SERVICE_NAME,
 OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER) and, with --trace-file, to an OTLP JSON lines file.
 Prometheus metrics at /metrics. TESSERA_TRACING=off skips the tracing code paths.
 Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tessera/state.db), TESSERA_PORT
@@ -69,7 +69,8 @@ Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tesser
     const url = await server.listen(port, host);
     io.stdout(`Tessera serving ${describe(loaded.pipelines)} at ${url.href}`);
     io.stderr(`State: ${state === 'memory' ? 'in memory (nothing is kept)' : state}. Admin operations: ${adminToken ? 'enabled' : 'disabled (set TESSERA_ADMIN_TOKEN)'}.`);
-    io.stderr(`Traces: ${telemetry.destinations.length > 0 ? telemetry.destinations.join('; ') : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT or --trace-file)'}. Metrics: ${new URL('/metrics', url).href}.`);
+    const traces = !tracing && telemetry.tracing ? 'off (TESSERA_TRACING=off)' : telemetry.destinations.length > 0 ? telemetry.destinations.join('; ') : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT or --trace-file)';
+    io.stderr(`Traces: ${traces}. Metrics: ${new URL('/metrics', url).href}.`);
     const watcher = values.watch ? await watchPipelines(locations, loaded.pipelines, server, rollouts, io, tracing) : undefined;
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

@@ -76,6 +76,8 @@ describe('tessera serve --trace-file', () => {
   it('stays empty with TESSERA_TRACING=off', async () => {
     const file = path.join(dir, 'off.jsonl');
     const server = await serve(['--trace-file', file], { TESSERA_TRACING: 'off' });
+    await server.waitFor(/^Traces: /m);
+    expect(server.stderr()).toContain('Traces: off (TESSERA_TRACING=off). Metrics: ');
     const scored = await graphql(server.url, 'query Score($input: CreditScoreInput!) { creditScore(input: $input) { traceId score } }', { input: APPLICANT });
     expect(scored.data?.creditScore).toMatchObject({ traceId: null });
     expect(await server.stop()).toBe(0);
