@@ -7,12 +7,16 @@ type Yoga = YogaServerInstance<Record<string, unknown>, Record<string, unknown>>
 const ALLOWED_PARAMS = new Set(['query', 'variables', 'operationName', 'extensions']);
 
 /**
- * Whether a request is the common case the fast path serves: `POST /graphql` with a JSON body,
- * a JSON response acceptable, and no browser in the way (no Origin, so no CORS). Everything else
- * (GET, multipart, SSE, GraphiQL, health checks, CORS) goes to yoga as it is.
+ * Whether a request is the common case the fast path serves: `POST /graphql` with a JSON body of a
+ * declared length within the limit, a JSON response acceptable, and no browser in the way (no
+ * Origin, so no CORS). Everything else (GET, multipart, SSE, GraphiQL, health checks, CORS, a body
+ * too large or of no declared length) goes to yoga as it is, which answers a body over the limit
+ * with 413 before reading it whole.
  */
-export function fastPathApplies(request: IncomingMessage): boolean {
+export function fastPathApplies(request: IncomingMessage, maxBodyBytes: number): boolean {
   if (request.method !== 'POST' || request.url !== '/graphql' || request.headers.origin !== undefined) return false;
+  const length = request.headers['content-length'];
+  if (length === undefined || !/^\d+$/.test(length) || Number(length) > maxBodyBytes) return false;
   const type = request.headers['content-type'];
   if (type !== 'application/json' && type !== 'application/json; charset=utf-8') return false;
   return responseType(request.headers.accept) !== undefined;

@@ -21,6 +21,11 @@ export interface ServerOptions extends SchemaOptions {
    * they are refused.
    */
   readonly adminToken?: string;
+  /**
+   * Largest request body accepted, in bytes; a larger one is answered 413 (`REQUEST_ENTITY_TOO_LARGE`).
+   * Default 25,000,000, as graphql-yoga's.
+   */
+  readonly maxRequestBodyBytes?: number;
   /** Registered telemetry (see `registerTelemetry`): serves /metrics. */
   readonly telemetry?: RegisteredTelemetry;
   /**
@@ -55,11 +60,13 @@ export function createServer(options: ServerOptions): TesseraServer {
   // Subscriptions never end on their own; closing ends them, or their connections would keep
   // `close()` (and so a SIGTERM'd `tessera serve`) waiting forever.
   const shutdown = new AbortController();
+  const maxRequestBodyBytes = options.maxRequestBodyBytes ?? 25_000_000;
   let current = serve(options.engine);
   function serve(engine: Engine): { engine: Engine; schema: GraphQLSchema; yoga: Yoga } {
     const schema = buildSchema(engine, options);
     const yoga = createYoga({
       schema,
+      maxRequestBodySize: maxRequestBodyBytes,
       graphqlEndpoint: '/graphql',
       healthCheckEndpoint: '/health',
       landingPage: false,
@@ -96,7 +103,7 @@ export function createServer(options: ServerOptions): TesseraServer {
       if (shutdown.signal.aborted) setImmediate(() => http.closeIdleConnections());
     });
     const { yoga, engine } = current;
-    if (fastPathApplies(request)) {
+    if (fastPathApplies(request, maxRequestBodyBytes)) {
       serveFast(yoga, request, response, () => engine.rollouts.flush()).catch((error: unknown) => {
         logger.error(formatLogArg(error));
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });

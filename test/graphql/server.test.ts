@@ -8,6 +8,8 @@ import { createEngine, type Engine } from '../../src/execution/engine.js';
 import { APPLICANT, inputLiteral } from '../helpers/applicants.js';
 import { bundledPipelines, fixture, repoRoot } from '../helpers/paths.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
+import { createServer } from '../../src/server/server.js';
+import { silentLogger } from '../../src/server/logger.js';
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(path.join(repoRoot, file))).digest('hex');
 
@@ -223,6 +225,35 @@ describe('error masking', () => {
       expect(deliberate.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('the request body limit', () => {
+  it('answers a body over it with 413, whether its length is declared or it comes in chunks', async () => {
+    const engine = createEngine(await assertPipelines(fixture('failing')));
+    const server = createServer({ engine, logger: silentLogger, graphiql: false, maxRequestBodyBytes: 2_000 });
+    const url = await server.listen(0);
+    try {
+      const body = (ids: number) => JSON.stringify({ query: 'query Rows($inputs: [RatioInput!]!) { ratioBatch(inputs: $inputs) { ratio } }', variables: { inputs: Array.from({ length: ids }, (_, i) => ({ id: `r${i}`, count: 1, divisor: 1 })) } });
+      const post = (payload: string | ReadableStream<Uint8Array>) =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload, ...(typeof payload === 'string' ? {} : { duplex: 'half' }) } as RequestInit);
+      expect(Buffer.byteLength(body(10))).toBeLessThan(2_000);
+      const within = await post(body(10));
+      expect(within.status).toBe(200);
+      expect(((await within.json()) as { data: { ratioBatch: unknown[] } }).data.ratioBatch).toHaveLength(10);
+
+      expect(Buffer.byteLength(body(100))).toBeGreaterThan(2_000);
+      const declared = await post(body(100));
+      expect(declared.status).toBe(413);
+      expect(await declared.json()).toEqual({ errors: [{ message: 'Request body too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } }] });
+      // No Content-Length: the body streams in chunks, and the limit still holds.
+      const bytes = new TextEncoder().encode(body(100));
+      const chunked = await post(new ReadableStream({ start: (c) => (c.enqueue(bytes.slice(0, 1_500)), c.enqueue(bytes.slice(1_500)), c.close()) }));
+      expect(chunked.status).toBe(413);
+    } finally {
+      await server.close();
+      await engine.close();
     }
   });
 });
