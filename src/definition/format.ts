@@ -15,6 +15,9 @@ const NamedRecord = <T extends TSchema>(value: T, options: { description?: strin
   Type.Record(Type.String({ pattern: NAME_PATTERN }), value, { additionalProperties: false, ...options });
 
 /** `input.<field>` or `<node>.<output>`. */
+
+/** The largest relative weight of a split (weights are relative: 90 and 10, or 9 and 1). */
+export const MAX_SPLIT_WEIGHT = 1_000_000;
 export const RefSchema = Type.String({
   pattern: REF_PATTERN,
   description: 'A value: `input.<field>` for a pipeline input field, or `<node>.<output>` for a node output.',
@@ -72,7 +75,7 @@ const FixedPolicySchema = Type.Object(
 const SplitPolicySchema = Type.Object(
   {
     policy: Type.Literal('split'),
-    weights: NamedRecord(Type.Number({ minimum: 0 }), {
+    weights: NamedRecord(Type.Number({ minimum: 0, maximum: MAX_SPLIT_WEIGHT }), {
       description: 'Traffic share per version (relative weights, e.g. 90 and 10).',
     }),
     control: Type.Optional(Type.String({ description: 'The version others are compared with; default: the first declared.' })),

@@ -19,6 +19,8 @@ interface Schema {
   readonly minLength?: number;
   readonly minimum?: number;
   readonly exclusiveMinimum?: number;
+  readonly maximum?: number;
+  readonly exclusiveMaximum?: number;
   readonly const?: unknown;
   readonly anyOf?: readonly Schema[];
 }
@@ -65,6 +67,10 @@ function visit(schema: Schema, value: unknown, path: DocPath, report: Report): v
       if (schema.minimum !== undefined && value < schema.minimum) report(path, `Expected a number ≥ ${schema.minimum}, got ${value}.`);
       if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) {
         report(path, `Expected a number > ${schema.exclusiveMinimum}, got ${value}.`);
+      }
+      if (schema.maximum !== undefined && value > schema.maximum) report(path, `Expected a number ≤ ${schema.maximum}, got ${value}.`);
+      if (schema.exclusiveMaximum !== undefined && value >= schema.exclusiveMaximum) {
+        report(path, `Expected a number < ${schema.exclusiveMaximum}, got ${value}.`);
       }
       return;
     }

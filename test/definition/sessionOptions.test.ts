@@ -51,6 +51,13 @@ describe('onnxruntime session options', () => {
     expect(answers.get('v2')).toBeCloseTo(answers.get('v1') as number, 6);
   });
 
+  it('refuses more threads than it allows, before any session is made', async () => {
+    await expectProblems(withSession('{ intraOpThreads: 100000 }', '{ interOpThreads: 65 }'), [
+      { rule: 'shape', path: 'nodes.thin.session.intraOpThreads', line: 13, column: 32, message: 'Expected a number ≤ 64, got 100000.' },
+      { rule: 'shape', path: 'nodes.thin.versions.v2.session.interOpThreads', line: 16, column: 70, message: 'Expected a number ≤ 64, got 65.' },
+    ]);
+  });
+
   it('refuses values onnxruntime does not take, saying where and what it takes', async () => {
     await expectProblems(withSession('{ intraOpThreads: 0 }', '{ executionMode: fast }'), [
       { rule: 'shape', path: 'nodes.thin.session.intraOpThreads', line: 13, column: 32, message: 'Expected a number ≥ 1, got 0.' },

@@ -387,8 +387,15 @@ describe('rollout mutations with the token', () => {
       [
         'setSplit',
         `mutation { setSplit${REPAYMENT.replace(')', ', weights: [{ version: "v1", weight: 50 }, { version: "v2", weight: -5 }])')} { status } }`,
-        'The weight of "v2" must be a number ≥ 0; got -5.',
+        'The weight of "v2" must be a number from 0 to 1000000; got -5.',
         { code: 'BAD_USER_INPUT', field: 'weights', rule: 'min' },
+      ],
+      [
+        'setSplit',
+        // Weights this large once added up to Infinity and gave every version a share of 0.
+        `mutation { setSplit${REPAYMENT.replace(')', ', weights: [{ version: "v1", weight: 1e308 }, { version: "v2", weight: 1e308 }])')} { status } }`,
+        'The weight of "v1" must be a number from 0 to 1000000; got 1e+308.',
+        { code: 'BAD_USER_INPUT', field: 'weights', rule: 'max' },
       ],
       [
         'setSplit',

@@ -1,4 +1,5 @@
 import { didYouMean, ErrorCode, TesseraError } from '../../errors/index.js';
+import { MAX_SPLIT_WEIGHT } from '../../definition/format.js';
 import type { RoutingDef } from '../../definition/types.js';
 import { FixedPolicy, IntervalPolicy } from '../policy.js';
 import {
@@ -46,8 +47,11 @@ export function splitRuntime(context: RuntimeContext): PolicyRuntime {
         if (!context.versions.includes(version)) {
           throw new TesseraError(ErrorCode.BadUserInput, `Node "${context.def.id}" has no version "${version}". Versions: ${context.versions.join(', ')}.${didYouMean(version, context.versions)}`, { field: 'weights', rule: 'unknown' });
         }
-        if (!Number.isFinite(weight) || weight < 0) {
-          throw new TesseraError(ErrorCode.BadUserInput, `The weight of "${version}" must be a number ≥ 0; got ${weight}.`, { field: 'weights', rule: 'min' });
+        if (!Number.isFinite(weight) || weight < 0 || weight > MAX_SPLIT_WEIGHT) {
+          throw new TesseraError(ErrorCode.BadUserInput, `The weight of "${version}" must be a number from 0 to ${MAX_SPLIT_WEIGHT}; got ${weight}.`, {
+            field: 'weights',
+            rule: weight > MAX_SPLIT_WEIGHT ? 'max' : 'min',
+          });
         }
         weights[version] = weight;
       }
