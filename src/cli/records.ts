@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { UsageError } from './args.js';
 
 /** One row of an input file: its 1-based line, its fields (strings for CSV), or why it is unreadable. */
 export type InputRecord =
@@ -16,9 +17,20 @@ export interface ReadOptions {
   readonly onBytes?: (bytes: number) => void;
 }
 
-/** The size of a file, for progress. */
+/**
+ * The size of an input file (for progress), or a usage error that names it and says why it cannot
+ * be read: a missing file or a folder is the caller's mistake, not a crash.
+ */
 export async function fileSize(file: string): Promise<number> {
-  return (await stat(file)).size;
+  let info;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`Cannot read "${file}": ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message}.`);
+  }
+  if (!info.isFile()) throw new UsageError(`Cannot read "${file}": it is ${info.isDirectory() ? 'a directory' : 'not a regular file'}.`);
+  return info.size;
 }
 
 /**
@@ -34,6 +46,7 @@ export async function* readRecords(file: string, options: ReadOptions): AsyncGen
  * one asynchronous step per chunk instead of one per row.
  */
 export async function* readRecordBatches(file: string, options: ReadOptions): AsyncGenerator<InputRecord[]> {
+  await fileSize(file);
   let bytes = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -42,7 +55,9 @@ export async function* readRecordBatches(file: string, options: ReadOptions): As
       callback(null, chunk);
     },
   });
-  const source = createReadStream(file).pipe(counter);
+  // pipe() does not pass a read error on: the reader would wait for the end of a stream that failed.
+  const input = createReadStream(file).once('error', (error) => counter.destroy(error));
+  const source = input.pipe(counter);
   if (options.format === 'jsonl') {
     yield* readJsonLines(source);
   } else {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -71,5 +71,19 @@ describe('tessera run', () => {
       'Column "annualIncom" is not an input field of pipeline "creditScore". Did you mean "annualIncome"? Pass --passthrough annualIncom to copy it to the output.\n' +
         'Usage: tessera run FILE --pipeline NAME [--output FILE] [--format csv|jsonl] [--batch-size N] [--rejects FILE] [--columns A,B,-] [--passthrough A,B] [--line-keys]\n',
     );
+  });
+
+  it('names an input it cannot read, and why, instead of crashing', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tessera-run-'));
+    const usage = 'Usage: tessera run FILE --pipeline NAME [--output FILE] [--format csv|jsonl] [--batch-size N] [--rejects FILE] [--columns A,B,-] [--passthrough A,B] [--line-keys]\n';
+    mkdirSync(path.join(dir, 'folder.csv'));
+    for (const [input, why] of [
+      [path.join(dir, 'missing.csv'), 'no such file'],
+      [path.join(dir, 'folder.csv'), 'it is a directory'],
+    ] as const) {
+      const result = await tessera(['run', input, '-p', bundledPipelines, '--pipeline', 'creditScore', '--state', 'memory', '--output', path.join(dir, 'out.csv')]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`Cannot read "${input}": ${why}.\n${usage}`);
+    }
   });
 });
