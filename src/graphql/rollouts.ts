@@ -165,8 +165,13 @@ function createRolloutType(engine: Engine): GraphQLObjectType<RolloutView> {
       shadow: { type: ShadowReportType },
       history: {
         type: list(RolloutEventType),
-        args: { limit: { type: GraphQLInt, defaultValue: 20 } },
-        resolve: (view, args: { limit: number }) => engine.rollouts.history(view.pipeline, view.node, Math.max(1, Math.min(args.limit, 1000))),
+        args: { limit: { type: GraphQLInt, defaultValue: 20, description: 'The most recent events to return, 1 to 1000.' } },
+        resolve: (view, args: { limit: number }) => {
+          if (args.limit < 1 || args.limit > 1000) {
+            throw new TesseraError(ErrorCode.BadUserInput, `history takes a limit from 1 to 1000; got ${args.limit}.`, { field: 'limit', rule: args.limit < 1 ? 'min' : 'max' }).toGraphQLError();
+          }
+          return engine.rollouts.history(view.pipeline, view.node, args.limit);
+        },
       },
     },
   });

@@ -134,6 +134,19 @@ describe('rollout queries', () => {
       ],
     });
   });
+
+  it('refuses a history limit outside 1 to 1000 instead of quietly changing it', async () => {
+    for (const [limit, rule] of [
+      [0, 'min'],
+      [-1, 'min'],
+      [1001, 'max'],
+    ] as const) {
+      const response = await server.query(`{ rollout${REPAYMENT} { node history(limit: ${limit}) { kind } } }`);
+      expect(response.errors?.map((e) => [e.message, e.extensions])).toEqual([
+        [`history takes a limit from 1 to 1000; got ${limit}.`, { code: 'BAD_USER_INPUT', field: 'limit', rule }],
+      ]);
+    }
+  });
 });
 
 describe('admin token', () => {
