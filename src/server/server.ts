@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { getOperationAST, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, type GraphQLSchema } from 'graphql';
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { Attr, SCOPE, SpanName } from '../telemetry/attributes.js';
@@ -86,6 +86,7 @@ export function createServer(options: ServerOptions): TesseraServer {
       plugins: [
         useReadinessCheck({ endpoint: '/ready', check: () => engine.pipelines.size > 0 }),
         useOperationSpanName(),
+        useDepthSafeParse(),
         // Decisions are durable before the answer leaves: an outcome for any answered request finds them.
         { onResultProcess: () => engine.rollouts.flush() },
       ],
@@ -164,6 +165,26 @@ export function createServer(options: ServerOptions): TesseraServer {
 }
 
 /** Names the request's span after its operation (`query Score`) once yoga knows it. */
+/**
+ * graphql-js parses recursively, a call per level of nesting: a document nested thousands deep runs
+ * out of stack. That is the request's fault, so it is answered as a syntax error (400), not as an
+ * unexpected error of the server.
+ */
+function useDepthSafeParse(): Plugin {
+  return {
+    onParse({ parseFn, setParseFn }) {
+      setParseFn((source, options) => {
+        try {
+          return parseFn(source, options);
+        } catch (error) {
+          if (!(error instanceof RangeError)) throw error;
+          throw new GraphQLError('Syntax Error: the document is nested too deeply to parse.', { extensions: { code: 'GRAPHQL_PARSE_FAILED', http: { status: 400 } } });
+        }
+      });
+    },
+  };
+}
+
 function useOperationSpanName(): Plugin {
   return {
     onExecute({ args }) {

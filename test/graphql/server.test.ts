@@ -151,6 +151,18 @@ describe('GraphQL server over the bundled credit-score pipeline', () => {
     expect(tooMany.body.errors?.map((e) => e.message)).toEqual(['A batch takes at most 10000 inputs; got 10001.']);
   });
 
+  it('answers a document nested too deeply to parse as a syntax error, not a server error', async () => {
+    const depth = 10_000;
+    for (const query of [
+      `{ creditScore(input: { applicantId: "deep" }) ${'{ score '.repeat(depth)}${'}'.repeat(depth)} }`,
+      `{ creditScore(input: { applicantId: ${'['.repeat(depth)}1${']'.repeat(depth)} }) { score } }`,
+    ]) {
+      const response = await server.post(query);
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ errors: [{ message: 'Syntax Error: the document is nested too deeply to parse.', extensions: { code: 'GRAPHQL_PARSE_FAILED' } }] });
+    }
+  });
+
   it('rejects an input with a wrong type, a missing field or a value out of range, naming the field and the rule', async () => {
     const wrongType = await server.post('{ ratio(input: { id: "1", count: "many", divisor: 1 }) { ratio } }');
     expect(wrongType.status).toBe(400);
