@@ -106,6 +106,21 @@ async function* readJsonLines(source: Readable): AsyncGenerator<InputRecord[]> {
 
 const LINE_BREAK = /\r\n|\n|\r/g;
 
+/**
+ * Column names as given, refused when two share a name (a row would keep only the last of them)
+ * or, in a header, when one is `-` (which only `--columns` uses, to skip a column).
+ */
+function checkedColumns(names: readonly string[], where: '--columns' | 'the header'): string[] {
+  const seen = new Map<string, number>();
+  names.forEach((name, index) => {
+    if (name === '-' && where === 'the header') throw new UsageError(`Column ${index + 1} of the header is named "-"; name it, or read the file with --columns (where - skips a column).`);
+    const first = seen.get(name);
+    if (first !== undefined && name !== '-') throw new UsageError(`Column "${name}" appears twice in ${where} (columns ${first + 1} and ${index + 1}); each column needs a name of its own.`);
+    seen.set(name, index);
+  });
+  return [...names];
+}
+
 async function* readCsv(source: Readable, columns: readonly string[] | undefined): AsyncGenerator<InputRecord[]> {
   const skipped: InputRecord[] = [];
   const parser = source.pipe(
@@ -123,12 +138,12 @@ async function* readCsv(source: Readable, columns: readonly string[] | undefined
       },
     }),
   );
-  let header = columns ? [...columns] : undefined;
+  let header = columns ? checkedColumns(columns, '--columns') : undefined;
   for await (const parsed of bursts<{ record: string[]; info: { lines: number }; raw: string }>(parser)) {
     const records: InputRecord[] = [];
     for (const { record, info, raw } of parsed) {
       if (!header) {
-        header = record;
+        header = checkedColumns(record, 'the header');
         continue;
       }
       if (record.length !== header.length) {

@@ -73,6 +73,21 @@ describe('tessera run', () => {
     );
   });
 
+  it('refuses a header that names a column twice, or "-", instead of keeping one of the values', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tessera-run-'));
+    const usage = 'Usage: tessera run FILE --pipeline NAME [--output FILE] [--format csv|jsonl] [--batch-size N] [--rejects FILE] [--columns A,B,-] [--passthrough A,B] [--line-keys]\n';
+    for (const [header, message] of [
+      ['applicantId,age,age', 'Column "age" appears twice in the header (columns 2 and 3); each column needs a name of its own.'],
+      ['applicantId,-,age', 'Column 2 of the header is named "-"; name it, or read the file with --columns (where - skips a column).'],
+    ] as const) {
+      const input = path.join(dir, 'in.csv');
+      writeFileSync(input, `${header}\nA1,29,99\n`);
+      const result = await tessera(['run', input, '-p', bundledPipelines, '--pipeline', 'creditScore', '--state', 'memory', '--output', path.join(dir, 'out.csv')]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`${message}\n${usage}`);
+    }
+  });
+
   it('names an input it cannot read, and why, instead of crashing', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tessera-run-'));
     const usage = 'Usage: tessera run FILE --pipeline NAME [--output FILE] [--format csv|jsonl] [--batch-size N] [--rejects FILE] [--columns A,B,-] [--passthrough A,B] [--line-keys]\n';
