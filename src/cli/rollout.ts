@@ -59,9 +59,9 @@ shadow or best arm); set-split takes --weights.`,
     if (action === 'set-split') {
       if (!values.weights) throw new UsageError('set-split needs --weights, e.g. --weights v1=90,v2=10.');
       const weights = values.weights.split(',').map((pair) => {
-        // A number must be there: Number('') is 0, and `v1=` must not quietly mean v1=0.
-        const match = /^\s*([^=\s]+)\s*=\s*([^=\s]+)\s*$/.exec(pair);
-        if (!match || !Number.isFinite(Number(match[2]))) throw new UsageError(`--weights takes version=number pairs; got "${pair}".`);
+        // A decimal number must be there: `v1=` must not quietly mean v1=0, nor `v1=0x10` v1=16.
+        const match = /^\s*([^=\s]+)\s*=\s*(\d+(?:\.\d*)?|\.\d+)\s*$/.exec(pair);
+        if (!match) throw new UsageError(`--weights takes version=number pairs (decimal numbers); got "${pair}".`);
         return { version: match[1] as string, weight: Number(match[2]) };
       });
       view = (await adminRequest<{ setSplit: View }>(url, `mutation ($p: String!, $n: String!, $w: [VersionWeightInput!]!, $r: String) { setSplit(pipeline: $p, node: $n, weights: $w, reason: $r) { ${VIEW} } }`, { ...common, w: weights })).setSplit;

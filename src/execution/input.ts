@@ -56,8 +56,13 @@ function namesOf(fields: readonly InputFieldDef[]): ReadonlySet<string> {
   return names;
 }
 
+/** A decimal number as text: optional sign, digits with an optional fraction, an optional exponent. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function wrongType(field: InputFieldDef, given: unknown, expected: string): { problem: InputProblem } {
-  return { problem: { field: field.name, rule: 'type', message: `Input field "${field.name}" must be ${expected}; got ${JSON.stringify(given)}.`, received: given } };
+  // JSON.stringify would show a number too large for a double (1e400 reads as Infinity) as "null".
+  const shown = typeof given === 'number' && !Number.isFinite(given) ? String(given) : JSON.stringify(given);
+  return { problem: { field: field.name, rule: 'type', message: `Input field "${field.name}" must be ${expected}; got ${shown}.`, received: given } };
 }
 
 function coerceValue(field: InputFieldDef, given: unknown, mode: 'json' | 'text'): { value: Value } | { problem: InputProblem } {
@@ -77,7 +82,8 @@ function coerceValue(field: InputFieldDef, given: unknown, mode: 'json' | 'text'
   const text = mode === 'text' && typeof given === 'string' ? given.trim() : undefined;
   switch (type.name) {
     case 'Float': {
-      const number = text !== undefined ? (text === '' ? Number.NaN : Number(text)) : given;
+      // A decimal number only: Number() would also read "0x10" as 16, "0b11" as 3 and "Infinity".
+      const number = text !== undefined ? (DECIMAL.test(text) ? Number(text) : Number.NaN) : given;
       return typeof number === 'number' && Number.isFinite(number) ? { value: number } : wrongType(field, given, 'a finite number (Float)');
     }
     case 'Int': {

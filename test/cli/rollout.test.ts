@@ -243,8 +243,9 @@ describe('tessera rollout and tessera outcomes against tessera serve --state FIL
     await serve(ws);
     const usage = 'Usage: tessera rollout status|promote|pause|resume|rollback|set-split [--pipeline P] [--node N] [--version V] [--weights v1=90,v2=10] [--reason TEXT] [--url URL]\n';
     // An empty weight is not 0.
-    expect(await cli(['rollout', 'set-split', ...REPAYMENT, '--weights', 'v1=,v2=100'])).toEqual({ code: 2, stdout: '', stderr: `--weights takes version=number pairs; got "v1=".\n${usage}` });
-    expect(await cli(['rollout', 'set-split', ...REPAYMENT, '--weights', 'v1=90=10'])).toEqual({ code: 2, stdout: '', stderr: `--weights takes version=number pairs; got "v1=90=10".\n${usage}` });
+    expect(await cli(['rollout', 'set-split', ...REPAYMENT, '--weights', 'v1=,v2=100'])).toEqual({ code: 2, stdout: '', stderr: `--weights takes version=number pairs (decimal numbers); got "v1=".\n${usage}` });
+    expect(await cli(['rollout', 'set-split', ...REPAYMENT, '--weights', 'v1=90=10'])).toEqual({ code: 2, stdout: '', stderr: `--weights takes version=number pairs (decimal numbers); got "v1=90=10".\n${usage}` });
+    expect(await cli(['rollout', 'set-split', ...REPAYMENT, '--weights', 'v1=0x10,v2=10'])).toEqual({ code: 2, stdout: '', stderr: `--weights takes version=number pairs (decimal numbers); got "v1=0x10".\n${usage}` });
     expect(await cli(['rollout', 'set-split', ...REPAYMENT, '--weights', 'v1=90,v2=10,v1=50'])).toEqual({
       code: 1,
       stdout: '',
