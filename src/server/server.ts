@@ -87,6 +87,7 @@ export function createServer(options: ServerOptions): TesseraServer {
         useReadinessCheck({ endpoint: '/ready', check: () => engine.pipelines.size > 0 }),
         useOperationSpanName(),
         useDepthSafeParse(),
+        useShortRequestErrorCauses(),
         // Decisions are durable before the answer leaves: an outcome for any answered request finds them.
         { onResultProcess: () => engine.rollouts.flush() },
       ],
@@ -181,6 +182,33 @@ function useDepthSafeParse(): Plugin {
           throw new GraphQLError('Syntax Error: the document is nested too deeply to parse.', { extensions: { code: 'GRAPHQL_PARSE_FAILED', http: { status: 400 } } });
         }
       });
+    },
+  };
+}
+
+/**
+ * A request error for a body that is not JSON keeps its message, code and status, and a short
+ * cause: yoga sends JSON.parse's error along, and V8's message quotes the whole body it failed on,
+ * so a client sending megabytes of broken JSON got them back. (The cause has to stay: yoga answers
+ * 400 rather than 200 because of it.)
+ */
+function useShortRequestErrorCauses(): Plugin {
+  // By name, not instanceof: yoga's CommonJS code and this module's ESM import load two copies of graphql.
+  const isGraphQLError = (value: unknown): value is GraphQLError => value instanceof Error && value.name === 'GraphQLError';
+  const shortened = (error: GraphQLError): GraphQLError => {
+    const cause = error.extensions.originalError as { name?: unknown; message?: unknown } | undefined;
+    if (typeof cause?.message !== 'string') return error;
+    // "Unexpected token … in JSON at position 36, "<the body>" is not valid JSON": the position is what helps.
+    const message = cause.message.replace(/, ".*" is not valid JSON$/s, '');
+    const short = message.length > 200 ? `${message.slice(0, 200)}…` : message;
+    if (short === cause.message) return error;
+    const Same = error.constructor as typeof GraphQLError;
+    return new Same(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, originalError: { ...cause, message: short } } });
+  };
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !('errors' in result) || !result.errors || result.data !== undefined) return;
+      setResult({ ...result, errors: result.errors.map((error) => (isGraphQLError(error) ? shortened(error) : error)) });
     },
   };
 }

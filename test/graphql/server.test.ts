@@ -151,6 +151,15 @@ describe('GraphQL server over the bundled credit-score pipeline', () => {
     expect(tooMany.body.errors?.map((e) => e.message)).toEqual(['A batch takes at most 10000 inputs; got 10001.']);
   });
 
+  it('answers a body that is not JSON with 400 and where it broke, without quoting the body back', async () => {
+    const body = `{"query": "${'x'.repeat(100_000)}`;
+    const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST', originalError: { name: 'SyntaxError', message: 'Unterminated string in JSON at position 100011' } } }],
+    });
+  });
+
   it('answers a document nested too deeply to parse as a syntax error, not a server error', async () => {
     const depth = 10_000;
     for (const query of [
