@@ -83,10 +83,13 @@ async function* readJsonLines(source: Readable): AsyncGenerator<InputRecord[]> {
   const pieces: string[] = [];
   let afterCarriageReturn = false;
   source.setEncoding('utf8');
+  let first = true;
   for await (const chunk of source as AsyncIterable<string>) {
     const records: InputRecord[] = [];
-    // A \r that ended the previous chunk and this \n are one line break.
-    let start: number = afterCarriageReturn && chunk.startsWith('\n') ? 1 : 0;
+    // A \r that ended the previous chunk and this \n are one line break; a byte-order mark that
+    // starts the file is not part of its first line (as for CSV).
+    let start: number = afterCarriageReturn && chunk.startsWith('\n') ? 1 : first && chunk.startsWith('\uFEFF') ? 1 : 0;
+    first = false;
     afterCarriageReturn = false;
     LINE_BREAK.lastIndex = start;
     for (let found = LINE_BREAK.exec(chunk); found !== null; found = LINE_BREAK.exec(chunk)) {

@@ -92,6 +92,15 @@ describe('reading input files in batches', () => {
     expect(lines).toEqual([1, 2]);
   });
 
+  it('reads a JSONL file that starts with a byte-order mark from its first line, as it reads CSV', async () => {
+    const records: InputRecord[] = [];
+    for await (const record of readRecords(file('bom.jsonl', '\uFEFF{"n":1}\n{"n":2}\n'), { format: 'jsonl' })) records.push(record);
+    expect(records.map((r) => [r.line, r.ok && r.fields.n])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+  });
+
   it('reads a file without a header row by the given columns, skipping "-"', async () => {
     const csv = file('plain.csv', 'a,skip,1\nb,skip,2\n');
     const { records } = await collect(readRecordBatches(csv, { format: 'csv', columns: ['id', '-', 'n'] }));
