@@ -493,6 +493,7 @@ describe('outcomes', () => {
           { requestId: r3, value: 0.5 },
           { requestId: r9, value: 0, node: 'repayment' },
           { requestId: r4, value: 1, node: 'repaymentt' },
+          { requestId: r4, value: 1, node: '' },
         ],
       },
       TOKEN,
@@ -507,6 +508,8 @@ describe('outcomes', () => {
           { requestId: r3, status: 'INVALID', attributedTo: [], message: 'Node "repayment" learns from binary outcomes: the value must be 0 or 1; got 0.5.' },
           { requestId: r9, status: 'ACCEPTED', attributedTo: v2, message: null },
           { requestId: r4, status: 'UNKNOWN_NODE', attributedTo: [], message: `Request "${r4}" has no decision of node "repaymentt" that learns from outcomes.` },
+          // An empty name names no node: it is not "every node" (which leaving node out means).
+          { requestId: r4, status: 'UNKNOWN_NODE', attributedTo: [], message: `Request "${r4}" has no decision of node "" that learns from outcomes.` },
         ],
       },
     });
