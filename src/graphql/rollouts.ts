@@ -272,7 +272,7 @@ export function createMutationFields(engine: Engine, rolloutType: GraphQLObjectT
       resolve: async (_s, args: { requestId: string; value: number; node?: string | null }, context) => {
         requireAdmin(context);
         // An empty node name is a node name (that no request has), not "every node that learns".
-        const [report] = await engine.reportOutcomes([{ requestId: args.requestId, value: args.value, ...(args.node != null ? { node: args.node } : {}) }]);
+        const [report] = await engine.reportOutcomes([{ requestId: args.requestId, value: args.value, ...(args.node !== undefined && args.node !== null ? { node: args.node } : {}) }]);
         const result = report as OutcomeReport;
         if (result.status === 'unknown_request' || result.status === 'unknown_node') {
           throw new GraphQLError(result.message as string, { extensions: { code: ErrorCode.NotFound, status: result.status.toUpperCase() } });
@@ -290,7 +290,7 @@ export function createMutationFields(engine: Engine, rolloutType: GraphQLObjectT
         if (args.outcomes.length > 10_000) {
           throw new TesseraError(ErrorCode.BadUserInput, `At most 10000 outcomes per call; got ${args.outcomes.length}.`, { field: 'outcomes', rule: 'maxBatchSize', limit: 10_000 }).toGraphQLError();
         }
-        return engine.reportOutcomes(args.outcomes.map((o) => ({ requestId: o.requestId, value: o.value, ...(o.node != null ? { node: o.node } : {}) })));
+        return engine.reportOutcomes(args.outcomes.map((o) => ({ requestId: o.requestId, value: o.value, ...(o.node !== undefined && o.node !== null ? { node: o.node } : {}) })));
       },
     },
   };
