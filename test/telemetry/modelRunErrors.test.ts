@@ -58,7 +58,7 @@ afterAll(async () => {
   await otel.telemetry.shutdown();
 });
 
-describe('a model run that fails after the model ran', () => {
+describe('a model run that fails around the model', () => {
   it('ends its span as an error, and the rows retried one by one get spans of their own', async () => {
     // Two requests started together share one run: its output has one row for two, and unpacking fails.
     const results = await Promise.all([engine.run('summed', { id: 'a', x: 1 }), engine.run('summed', { id: 'b', x: 2 })]);
@@ -75,5 +75,13 @@ describe('a model run that fails after the model ran', () => {
     const failed = runs.find((span) => span.status.code === SpanStatusCode.ERROR);
     expect(failed?.status.message).toBe('output "y" has shape [1,1] for 2 rows; expected 2 rows');
     expect(failed?.links).toHaveLength(2);
+  });
+
+  it('fails only the row whose value a float32 input cannot hold, instead of passing Infinity to the model', async () => {
+    const [good, bad] = await Promise.all([engine.run('summed', { id: 'c', x: 3 }), engine.run('summed', { id: 'd', x: 1e39 })]);
+    expect([good?.errors, good?.outputs]).toEqual([[], { y: 3 }]);
+    expect(bad?.errors.map((e) => [e.code, e.message])).toEqual([
+      ['NODE_FAILED', 'Node "model" (version v1) failed: input "x" is float32, which cannot hold 1e+39 (at most ±3.4028234663852886e+38)'],
+    ]);
   });
 });

@@ -114,7 +114,7 @@ function packTensor(binding: OnnxInputBinding, readers: readonly ValueReader[], 
   };
   switch (binding.elementType) {
     case 'float32':
-      return new ort.Tensor('float32', fill(new Float32Array(n * k), toNumber), dims);
+      return new ort.Tensor('float32', fill(new Float32Array(n * k), (value) => toFloat32(binding, value)), dims);
     case 'float64':
       return new ort.Tensor('float64', fill(new Float64Array(n * k), toNumber), dims);
     case 'int64':
@@ -130,6 +130,20 @@ function packTensor(binding: OnnxInputBinding, readers: readonly ValueReader[], 
 
 function toNumber(value: Value): number {
   return typeof value === 'boolean' ? (value ? 1 : 0) : (value as number);
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * A value for a float32 input. A finite number beyond float32's range would reach the model as
+ * Infinity: it fails its row instead (a shared run then retries its rows one by one).
+ */
+function toFloat32(binding: OnnxInputBinding, value: Value): number {
+  const number = toNumber(value);
+  if (Math.abs(number) > FLOAT32_MAX && Number.isFinite(number)) {
+    throw new Error(`input "${binding.tensor}" is float32, which cannot hold ${number} (at most ±${FLOAT32_MAX})`);
+  }
+  return number;
 }
 
 /**
