@@ -165,7 +165,6 @@ export function createServer(options: ServerOptions): TesseraServer {
   };
 }
 
-/** Names the request's span after its operation (`query Score`) once yoga knows it. */
 /**
  * graphql-js parses recursively, a call per level of nesting: a document nested thousands deep runs
  * out of stack. That is the request's fault, so it is answered as a syntax error (400), not as an
@@ -193,8 +192,6 @@ function useDepthSafeParse(): Plugin {
  * 400 rather than 200 because of it.)
  */
 function useShortRequestErrorCauses(): Plugin {
-  // By name, not instanceof: yoga's CommonJS code and this module's ESM import load two copies of graphql.
-  const isGraphQLError = (value: unknown): value is GraphQLError => value instanceof Error && value.name === 'GraphQLError';
   const shortened = (error: GraphQLError): GraphQLError => {
     const cause = error.extensions.originalError as { name?: unknown; message?: unknown } | undefined;
     if (typeof cause?.message !== 'string') return error;
@@ -202,17 +199,17 @@ function useShortRequestErrorCauses(): Plugin {
     const message = cause.message.replace(/, ".*" is not valid JSON$/s, '');
     const short = message.length > 200 ? `${message.slice(0, 200)}…` : message;
     if (short === cause.message) return error;
-    const Same = error.constructor as typeof GraphQLError;
-    return new Same(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, originalError: { ...cause, message: short } } });
+    return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, originalError: { ...cause, message: short } } });
   };
   return {
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result) || !('errors' in result) || !result.errors || result.data !== undefined) return;
-      setResult({ ...result, errors: result.errors.map((error) => (isGraphQLError(error) ? shortened(error) : error)) });
+      setResult({ ...result, errors: result.errors.map((error) => (error instanceof GraphQLError ? shortened(error) : error)) });
     },
   };
 }
 
+/** Names the request's span after its operation (`query Score`) once yoga knows it. */
 function useOperationSpanName(): Plugin {
   return {
     onExecute({ args }) {
