@@ -20,6 +20,7 @@ import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type IdGen
 import { didYouMean } from '../errors/index.js';
 import { ROLLOUT_STATUSES, type RolloutManager } from '../routing/rollouts/index.js';
 import { Attr, Metric, SCOPE } from '../telemetry/attributes.js';
+import { memoizeFrozenAttributeHashes } from './attributeHashing.js';
 import { createProtobufTraceSerializer } from './otlpProtobuf.js';
 
 export interface TelemetryOptions {
@@ -94,6 +95,7 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
   // next to nothing (no trace ids either; an incoming traceparent is then not continued).
   const tracerProvider = processors.length > 0 ? new NodeTracerProvider({ resource, spanProcessors: processors, idGenerator: new PooledIdGenerator() }) : undefined;
   tracerProvider?.register({ contextManager: new SynchronousContextManager() });
+  memoizeFrozenAttributeHashes();
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
   metrics.setGlobalMeterProvider(meterProvider);

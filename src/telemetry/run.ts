@@ -212,8 +212,9 @@ interface RoutingDecisionLike {
 const attributeCache = new WeakMap<PlannedNode, Map<string, Map<string, Attributes>>>();
 
 /**
- * Metric attributes per node version and variant, built once: they are on every execution, and the
- * same object each time lets counters key on it.
+ * Metric attributes per node version and variant, built once and frozen: they are on every
+ * execution, and the same unchangeable object each time lets counters key on it and the server's
+ * metrics SDK hash it once (src/server/attributeHashing.ts).
  */
 function metricAttributes(pipeline: string, node: PlannedNode, version: string, variant: string): Attributes {
   let versions = attributeCache.get(node);
@@ -221,15 +222,16 @@ function metricAttributes(pipeline: string, node: PlannedNode, version: string, 
   let variants = versions.get(version);
   if (!variants) versions.set(version, (variants = new Map()));
   let attributes = variants.get(variant);
-  if (!attributes) variants.set(variant, (attributes = { [Attr.pipeline]: pipeline, [Attr.node]: node.def.id, [Attr.version]: version, [Attr.variant]: variant }));
+  if (!attributes) variants.set(variant, (attributes = Object.freeze({ [Attr.pipeline]: pipeline, [Attr.node]: node.def.id, [Attr.version]: version, [Attr.variant]: variant })));
   return attributes;
 }
 
 const requestAttributeCache = new Map<string, Attributes>();
 
+/** The request duration's attributes, built once per pipeline and status and frozen, like `metricAttributes`. */
 function requestAttributes(pipeline: string, failed: boolean): Attributes {
   const key = `${pipeline}\u0000${failed}`;
   let attributes = requestAttributeCache.get(key);
-  if (!attributes) requestAttributeCache.set(key, (attributes = { [Attr.pipeline]: pipeline, [Attr.status]: failed ? 'partial' : 'ok' }));
+  if (!attributes) requestAttributeCache.set(key, (attributes = Object.freeze({ [Attr.pipeline]: pipeline, [Attr.status]: failed ? 'partial' : 'ok' })));
   return attributes;
 }

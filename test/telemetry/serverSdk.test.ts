@@ -1,5 +1,9 @@
-import { createContextKey, isValidSpanId, isValidTraceId, ROOT_CONTEXT } from '@opentelemetry/api';
+import { createRequire } from 'node:module';
+import { createContextKey, isValidSpanId, isValidTraceId, ROOT_CONTEXT, type Attributes } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
+import { memoizeFrozen, memoizeFrozenAttributeHashes } from '../../src/server/attributeHashing.js';
 import { PooledIdGenerator, SynchronousContextManager } from '../../src/server/telemetry.js';
 
 describe('the server’s id generator', () => {
@@ -50,5 +54,74 @@ describe('the server’s synchronous context manager', () => {
     expect(manager.active()).toBe(ROOT_CONTEXT);
     const notAFunction = { x: 1 };
     expect(manager.bind(a, notAFunction)).toBe(notAFunction);
+  });
+});
+
+describe('the metrics SDK’s attribute hashing', () => {
+  it('is replaced in the SDK this package pins: an upgrade that moves it fails here, not silently', () => {
+    expect(memoizeFrozenAttributeHashes()).toBe(true);
+    const utils = createRequire(import.meta.url)('@opentelemetry/sdk-metrics/build/src/utils.js') as { hashAttributes: (a: Attributes) => string };
+    const frozen = Object.freeze({ b: '2', a: 1 });
+    // Still the SDK's own key (sorted pairs), now remembered: the same string, not an equal one.
+    expect(utils.hashAttributes(frozen)).toBe('[["a",1],["b","2"]]');
+    expect(memoizeFrozenAttributeHashes()).toBe(true);
+  });
+
+  it('hashes a frozen set of primitives once, and every other set on every call', () => {
+    const calls: Attributes[] = [];
+    const hash = memoizeFrozen((attributes) => {
+      calls.push(attributes);
+      return JSON.stringify(Object.entries(attributes).sort());
+    });
+    const frozen = Object.freeze({ node: 'fraud', version: 'v1' });
+    const open = { node: 'fraud', version: 'v1' };
+    const withArray = Object.freeze({ node: 'fraud', versions: ['v1'] });
+    const withGetter = Object.freeze({ node: 'fraud', get version() { return 'v1'; } });
+    for (let i = 0; i < 3; i++) for (const attributes of [frozen, open, withArray, withGetter]) hash(attributes);
+    expect(calls.filter((a) => a === frozen)).toHaveLength(1);
+    expect(calls.filter((a) => a === open)).toHaveLength(3);
+    expect(calls.filter((a) => a === withArray)).toHaveLength(3);
+    expect(calls.filter((a) => a === withGetter)).toHaveLength(3);
+    // An unfrozen set that changes gets its new key.
+    open.version = 'v2';
+    expect(hash(open)).toContain('v2');
+    expect(hash(frozen)).toContain('v1');
+  });
+
+  it('keeps series apart and together as before: equal sets share one, frozen or not', async () => {
+    memoizeFrozenAttributeHashes();
+    const reader = new PrometheusExporter({ preventServerStart: true });
+    const provider = new MeterProvider({ readers: [reader] });
+    const histogram = provider.getMeter('test').createHistogram('hashing_test');
+    const v1 = Object.freeze({ node: 'fraud', version: 'v1' });
+    histogram.record(1, v1);
+    histogram.record(2, v1);
+    histogram.record(3, { version: 'v1', node: 'fraud' });
+    histogram.record(4, Object.freeze({ node: 'fraud', version: 'v2' }));
+    const { resourceMetrics } = await reader.collect();
+    const points = resourceMetrics.scopeMetrics[0]?.metrics[0]?.dataPoints as { attributes: Attributes; value: { count: number; sum: number } }[];
+    expect(points.map((p) => [p.attributes.version, p.value.count, p.value.sum]).sort()).toEqual([
+      ['v1', 3, 6],
+      ['v2', 1, 4],
+    ]);
+    await provider.shutdown();
+  });
+
+  it('is what the SDK’s histograms use: a frozen set is read for its key once, not on each of 100 recordings', async () => {
+    memoizeFrozenAttributeHashes();
+    const provider = new MeterProvider({ readers: [new PrometheusExporter({ preventServerStart: true })] });
+    const histogram = provider.getMeter('test').createHistogram('hashing_use_test');
+    // A frozen set behind a proxy that counts how often its keys are listed (hashing lists them).
+    let listed = 0;
+    const attributes = new Proxy(Object.freeze({ node: 'fraud', version: 'v1' }), {
+      ownKeys: (target) => {
+        listed++;
+        return Reflect.ownKeys(target);
+      },
+    });
+    for (let i = 0; i < 100; i++) histogram.record(i, attributes);
+    expect(listed).toBeGreaterThan(0);
+    expect(listed).toBeLessThan(10);
+    await provider.shutdown();
   });
 });

@@ -28,7 +28,8 @@ interface QueuedRow {
 export function createOnnxExecutor(node: OnnxNodeDef, context: ExecutorContext): NodeExecutor {
   const versions = node.versions.map((version) => {
     const readers = version.inputs.map((input) => input.refs.map((ref) => context.reader(ref)));
-    const attributes = { [Attr.node]: node.id, [Attr.version]: version.name };
+    // Frozen: the metrics SDK then hashes this set once (src/server/attributeHashing.ts).
+    const attributes = Object.freeze({ [Attr.node]: node.id, [Attr.version]: version.name });
     const batcher = createBatcher<QueuedRow, NodeOutputs>((rows) => runModel(version, readers, rows, attributes, context.instruments), {
       maxBatchSize: node.batch.maxSize,
       concurrency: node.concurrency,
