@@ -9,7 +9,11 @@ import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, S
 import { openStore } from './state.js';
 import type { Command, CommandIO } from './command.js';
 
-/** How long a replaced engine keeps its sessions for requests still running on it. */
+/**
+ * How long a replaced engine stays open for requests that picked it just before the reload but
+ * have not started their runs yet (still reading their bodies). Runs it has started are waited
+ * for by its `close()` in any case.
+ */
 const DRAIN_MS = 30_000;
 
 export const serveCommand: Command = {
@@ -80,8 +84,10 @@ Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tesser
     io.stderr('Shutting down: finishing open requests.');
     watcher?.close();
     await server.close();
-    await rollouts.close();
+    // The engine first: it waits for runs still in flight (their clients may have gone, so the
+    // server no longer counts them), whose decisions the rollouts then flush to the store.
     await server.engine.close();
+    await rollouts.close();
     await store.close();
     await telemetry.shutdown();
     return 0;

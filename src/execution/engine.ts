@@ -51,7 +51,12 @@ export interface Engine {
   run(pipeline: string, input: Readonly<Record<string, unknown>>, options?: RunOptions): Promise<RunResult>;
   /** Records outcomes for earlier requests (see `RolloutManager.reportOutcomes`). */
   reportOutcomes(outcomes: readonly OutcomeInput[]): Promise<OutcomeReport[]>;
-  /** Releases the model sessions (not the rollouts, which outlive an engine across reloads). */
+  /**
+   * Takes no more requests (`start` and `run` then throw FAILED_PRECONDITION), waits for the runs in
+   * flight to settle, and releases the model sessions: a request that started before `close` is
+   * answered as if the engine stayed open. The rollouts are not closed: they outlive an engine
+   * across reloads. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -77,7 +82,11 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
     }
     return found;
   };
+  // Runs not yet settled, which close() waits for before it releases their models.
+  const open = new Set<PipelineRun>();
+  let closed: Promise<void> | undefined;
   const start: Engine['start'] = (target, input, nodes, options = {}) => {
+    if (closed) throw new TesseraError(ErrorCode.FailedPrecondition, 'The engine is closed: the server is shutting down or has reloaded its pipelines. Retry the request.');
     const run = new PipelineRun(target, input, telemetry, options);
     run.start(nodes);
     if (logged.has(target.name)) {
@@ -92,6 +101,10 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
         });
       // Pure pipelines finish inside start(): then at once.
       run.whenSettled(log);
+    }
+    if (run.busy) {
+      open.add(run);
+      run.whenSettled(() => open.delete(run));
     }
     return run;
   };
@@ -112,7 +125,13 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
         return { requestId: run.requestId, outputs: values, errors, decisions: run.decisions };
       });
     },
-    close: () => releasePipelines(definitions),
+    close() {
+      closed ??= (async () => {
+        await Promise.all([...open].map((run) => run.settled()));
+        await releasePipelines(definitions);
+      })();
+      return closed;
+    },
   };
 }
 

@@ -48,7 +48,11 @@ export interface TesseraServer {
    * on the engine they started on; the caller closes the old engine.
    */
   replaceEngine(engine: Engine): void;
-  /** Stops accepting requests and waits for open ones. Does not close the engine. */
+  /**
+   * Stops accepting requests and waits for the open connections' requests to be answered. Does not
+   * close the engine: close it after this, which also waits for runs whose clients have gone (their
+   * connections no longer hold this up).
+   */
   close(): Promise<void>;
 }
 
