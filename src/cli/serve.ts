@@ -82,11 +82,12 @@ Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tesser
       process.once('SIGTERM', stop);
     });
     io.stderr('Shutting down: finishing open requests.');
-    watcher?.close();
+    watcher?.stop();
     await server.close();
-    // The engine first: it waits for runs still in flight (their clients may have gone, so the
-    // server no longer counts them), whose decisions the rollouts then flush to the store.
-    await server.engine.close();
+    // The engines first, the current one and any a reload replaced less than DRAIN_MS ago: they
+    // wait for runs still in flight (their clients may have gone, so the server no longer counts
+    // them), whose decisions the rollouts then flush to the store.
+    await Promise.all([server.engine.close(), watcher?.closeReplaced()]);
     await rollouts.close();
     await store.close();
     await telemetry.shutdown();
@@ -102,6 +103,14 @@ function modelPaths(pipelines: readonly PipelineDefinition[]): string[] {
   return pipelines.flatMap((p) => p.nodes.flatMap((node) => (node.kind === 'onnx' ? node.versions.map((v) => v.model.absolutePath) : [])));
 }
 
+/** What `serve` holds of its pipeline watcher. */
+interface PipelineWatcher {
+  /** Stops watching. */
+  stop(): void;
+  /** Closes, now, the engines that reloads replaced and that are still open (each waits for its runs). */
+  closeReplaced(): Promise<void>;
+}
+
 /** Reloads on change, validating first; a broken edit never replaces what is serving. */
 async function watchPipelines(
   locations: readonly string[],
@@ -110,8 +119,11 @@ async function watchPipelines(
   rollouts: RolloutManager,
   io: CommandIO,
   tracing: boolean,
-): Promise<Watcher> {
+): Promise<PipelineWatcher> {
   let watcher: Watcher | undefined;
+  // Engines a reload replaced, until they are closed.
+  const replaced = new Set<Engine>();
+  const closeReplaced = (engine: Engine) => engine.close().finally(() => replaced.delete(engine));
   let reloading: Promise<void> | undefined;
   let again = false;
   const rewatch = async (pipelines: readonly PipelineDefinition[]) => {
@@ -128,7 +140,8 @@ async function watchPipelines(
     const previous: Engine = server.engine;
     await rollouts.prepare(result.pipelines);
     server.replaceEngine(createEngine(result.pipelines, { rollouts, tracing }));
-    setTimeout(() => void previous.close(), DRAIN_MS).unref();
+    replaced.add(previous);
+    setTimeout(() => void closeReplaced(previous), DRAIN_MS).unref();
     io.stderr(`Reloaded: serving ${describe(result.pipelines)}.`);
     await rewatch(result.pipelines);
   };
@@ -146,5 +159,10 @@ async function watchPipelines(
     });
   };
   await rewatch(initial);
-  return { close: () => watcher?.close() };
+  return {
+    stop: () => watcher?.close(),
+    closeReplaced: async () => {
+      await Promise.all([...replaced].map(closeReplaced));
+    },
+  };
 }

@@ -28,8 +28,9 @@ export async function openEngine(
     store,
     pipelines,
     async close() {
-      await rollouts.close();
+      // The engine first: it waits for runs in flight, whose decisions the rollouts then flush.
       await engine.close();
+      await rollouts.close();
       await store.close();
     },
   };

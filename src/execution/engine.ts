@@ -37,6 +37,12 @@ export interface EngineOptions {
    * the tracing code paths entirely; TESSERA_TRACING=off does the same for `tessera serve`.
    */
   readonly tracing?: boolean;
+  /**
+   * How long `close()` waits for runs (and shadow runs) still in flight before it releases the
+   * models anyway, in ms. Default 30,000: a node with no timeout whose model hangs must not keep a
+   * shutdown or a reload from finishing.
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 /** Runs pipelines: the library entry point that the GraphQL server and the CLI share. */
@@ -53,9 +59,10 @@ export interface Engine {
   reportOutcomes(outcomes: readonly OutcomeInput[]): Promise<OutcomeReport[]>;
   /**
    * Takes no more requests (`start` and `run` then throw FAILED_PRECONDITION), waits for the runs in
-   * flight to settle, and releases the model sessions: a request that started before `close` is
-   * answered as if the engine stayed open. The rollouts are not closed: they outlive an engine
-   * across reloads. Idempotent.
+   * flight to settle and for the shadow runs they started, and releases the model sessions: a
+   * request that started before `close` is answered as if the engine stayed open. Waits at most
+   * `closeTimeoutMs`. The rollouts are not closed: they outlive an engine across reloads.
+   * Idempotent.
    */
   close(): Promise<void>;
 }
@@ -82,12 +89,19 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
     }
     return found;
   };
-  // Runs not yet settled, which close() waits for before it releases their models.
+  // Runs not yet settled and shadow runs still going, which close() waits for before it releases
+  // their models.
   const open = new Set<PipelineRun>();
+  const shadows = new Set<Promise<unknown>>();
+  const background = (work: Promise<unknown>) => {
+    shadows.add(work);
+    const done = () => shadows.delete(work);
+    work.then(done, done);
+  };
   let closed: Promise<void> | undefined;
   const start: Engine['start'] = (target, input, nodes, options = {}) => {
     if (closed) throw new TesseraError(ErrorCode.FailedPrecondition, 'The engine is closed: the server is shutting down or has reloaded its pipelines. Retry the request.');
-    const run = new PipelineRun(target, input, telemetry, options);
+    const run = new PipelineRun(target, input, telemetry, options, background);
     run.start(nodes);
     if (logged.has(target.name)) {
       const log = () =>
@@ -127,7 +141,14 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
     },
     close() {
       closed ??= (async () => {
-        await Promise.all([...open].map((run) => run.settled()));
+        const drained = (async () => {
+          await Promise.all([...open].map((run) => run.settled()));
+          // A shadow starts an event-loop turn after its primary answered (setImmediate, so that it
+          // never delays the answer): after one more turn every scheduled shadow has started.
+          await new Promise((resolve) => setImmediate(resolve));
+          await Promise.allSettled([...shadows]);
+        })();
+        await within(drained, options.closeTimeoutMs ?? 30_000);
         await releasePipelines(definitions);
       })();
       return closed;
@@ -136,6 +157,13 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
 }
 
 const learns = (decision: RoutingDecision) => decision.scope !== undefined;
+
+/** Waits for `work`, but no longer than `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 /** Policies whose nodes learn from outcomes. */
 const LEARNING = new Set(['split', 'canary', 'bandit']);

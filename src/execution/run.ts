@@ -61,9 +61,13 @@ export class PipelineRun implements RowScope {
   #failed = false;
   #idle: (() => void)[] = [];
 
-  constructor(plan: PipelinePlan, input: Readonly<Record<string, Value>>, telemetry: EngineTelemetry, options: StartOptions = {}) {
+  /** Told of each shadow execution that answers later (the engine waits for them when it closes). */
+  readonly #background: ((work: Promise<unknown>) => void) | undefined;
+
+  constructor(plan: PipelinePlan, input: Readonly<Record<string, Value>>, telemetry: EngineTelemetry, options: StartOptions = {}, background?: (work: Promise<unknown>) => void) {
     const size = plan.nodes.length;
     this.#plan = plan;
+    this.#background = background;
     this.requestId = options.requestId ?? createRequestId();
     this.input = input;
     this.unitKey = String(input[plan.definition.routingKey]);
@@ -261,7 +265,18 @@ export class PipelineRun implements RowScope {
   #observe(node: PlannedNode, assignment: Assignment, started: number, outputs: NodeOutputs | undefined, failed: boolean): void {
     const observation = { version: assignment.version, variant: assignment.variant, durationMs: this.#plan.clock.now() - started, failed, outputs };
     node.routing.observe(observation);
-    if (assignment.shadow !== undefined && !failed) node.routing.shadow({ execute: (shadow) => this.#shadow(node, shadow) }, observation);
+    if (assignment.shadow !== undefined && !failed) {
+      node.routing.shadow(
+        {
+          execute: (shadow) => {
+            const result = this.#shadow(node, shadow);
+            if (isPromise(result)) this.#background?.(result);
+            return result;
+          },
+        },
+        observation,
+      );
+    }
   }
 
   /** Runs a shadow version of a node for its rollout, in a span of its own. */

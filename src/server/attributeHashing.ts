@@ -10,7 +10,8 @@
  *
  * The SDK has no option for this: each of its attribute maps reads the hash function from the
  * `utils` module's exports when it is created, so that export is what gets replaced. The package
- * version is pinned; `test/server/attributeHashing.test.ts` fails if an upgrade moves the function.
+ * version is pinned; `test/telemetry/serverSdk.test.ts` fails if an upgrade moves the function or the
+ * SDK stops calling it, and `test/telemetry/metrics.test.ts` if the server stops installing it.
  */
 import { createRequire } from 'node:module';
 import type { Attributes } from '@opentelemetry/api';
@@ -45,16 +46,24 @@ export function memoizeFrozenAttributeHashes(): boolean {
 export function memoizeFrozen(hash: Hash): Hash {
   const keys = new WeakMap<Attributes, string>();
   return (attributes) => {
-    let key = keys.get(attributes);
-    if (key !== undefined) return key;
-    key = hash(attributes);
-    if (isImmutable(attributes)) keys.set(attributes, key);
+    const known = keys.get(attributes);
+    if (known !== undefined) return known;
+    // Checked before hashing: a getter could otherwise change or freeze the set while it is read.
+    const immutable = isImmutable(attributes);
+    const key = hash(attributes);
+    if (immutable) keys.set(attributes, key);
     return key;
   };
 }
 
-/** Frozen, with plain data properties holding primitives: an array value or a getter could still change. */
+/**
+ * Frozen, with plain data properties holding strings, numbers or booleans: an array could still
+ * change, a getter answer differently, and a BigInt or an object serialize through a `toJSON` that
+ * can be replaced.
+ */
 function isImmutable(attributes: Attributes): boolean {
   if (!Object.isFrozen(attributes)) return false;
-  return Object.values(Object.getOwnPropertyDescriptors(attributes)).every((property) => 'value' in property && (typeof property.value !== 'object' || property.value === null));
+  return Object.values(Object.getOwnPropertyDescriptors(attributes)).every((property) => 'value' in property && PRIMITIVE.has(typeof property.value));
 }
+
+const PRIMITIVE = new Set(['string', 'number', 'boolean']);

@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { assertPipelines } from '../../src/definition/load.js';
 import { createEngine } from '../../src/execution/engine.js';
 import { TesseraError } from '../../src/errors/index.js';
 import { APPLICANT } from '../helpers/applicants.js';
-import { bundledPipelines } from '../helpers/paths.js';
+import { bundledPipelines, fixture, repoRoot } from '../helpers/paths.js';
+import { loadYaml } from '../routing/simulation/harness.js';
 
 describe('closing an engine', () => {
   it('waits for the runs in flight: their model batches run before the sessions are released', async () => {
@@ -33,3 +34,57 @@ describe('closing an engine', () => {
     await Promise.all([closing, engine.close()]);
   });
 });
+
+describe('closing an engine with shadows and stuck runs', () => {
+  it('waits for the shadow runs its requests started after they answered, so none fails on a released model', async () => {
+    const engine = createEngine(await assertPipelines(fixture('telemetry-shadow')));
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => engine.run('shadowed', { id: `shadow-${i}`, x: 2 })));
+    expect(answers.every((answer) => answer.errors.length === 0)).toBe(true);
+    // Every answer is in; the fraud shadows (v2, a model) are still to run, an event-loop turn later.
+    await engine.close();
+    const fraud = (await engine.rollouts.view('shadowed', 'fraud')).shadow;
+    expect(fraud).toMatchObject({ mirrored: 20, errors: 0, compared: 20 });
+  });
+
+  it('stops waiting after closeTimeoutMs: a run stuck in its model does not hold the shutdown', async () => {
+    const engine = createEngine(await loadYaml(stuck), { closeTimeoutMs: 1_000 });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      // The model's batch waits a minute for company: on the virtual clock, a run that does not end.
+      const answer = engine.run('stuck', { id: 'a', days: 30 });
+      let closed = false;
+      const closing = engine.close().then(() => (closed = true));
+      await vi.advanceTimersByTimeAsync(999);
+      expect(closed).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await closing;
+      expect(closed).toBe(true);
+      // The batch, dispatched after the release, fails its request instead of reaching the model.
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect((await answer).errors.map((e) => e.code)).toEqual(['NODE_FAILED']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+const stuck = `
+name: stuck
+routingKey: id
+input:
+  id: { type: ID }
+  days: { type: Int }
+nodes:
+  fraud:
+    kind: onnx
+    inputs:
+      signals: [input.days, input.days, input.days]
+      applications_30d: input.days
+    outputs:
+      probability: fraud_probability
+    batch: { maxWait: 60s }
+    versions:
+      v1: { model: ${repoRoot}/examples/credit-score/models/fraud.onnx }
+outputs:
+  probability: fraud.probability
+`;

@@ -91,6 +91,11 @@ afterAll(async () => {
 });
 
 describe('GET /metrics', () => {
+  it('comes from an SDK that the server set to hash each frozen attribute set once (src/server/attributeHashing.ts)', () => {
+    const utils = createRequire(import.meta.url)('@opentelemetry/sdk-metrics/build/src/utils.js') as { hashAttributes: object };
+    expect(Symbol.for('tessera.memoizedAttributeHash') in utils.hashAttributes).toBe(true);
+  });
+
   it('serves every Tessera metric, in Prometheus text format, with its type and description', () => {
     expect(Object.fromEntries(families.map((f) => [f.name, f.type]))).toEqual({
       target_info: 'GAUGE',

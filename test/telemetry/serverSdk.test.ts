@@ -62,8 +62,9 @@ describe('the metrics SDK’s attribute hashing', () => {
     expect(memoizeFrozenAttributeHashes()).toBe(true);
     const utils = createRequire(import.meta.url)('@opentelemetry/sdk-metrics/build/src/utils.js') as { hashAttributes: (a: Attributes) => string };
     const frozen = Object.freeze({ b: '2', a: 1 });
-    // Still the SDK's own key (sorted pairs), now remembered: the same string, not an equal one.
+    // Still the SDK's own key (sorted pairs), through the memoizing wrapper.
     expect(utils.hashAttributes(frozen)).toBe('[["a",1],["b","2"]]');
+    expect(Symbol.for('tessera.memoizedAttributeHash') in utils.hashAttributes).toBe(true);
     expect(memoizeFrozenAttributeHashes()).toBe(true);
   });
 
@@ -71,17 +72,22 @@ describe('the metrics SDK’s attribute hashing', () => {
     const calls: Attributes[] = [];
     const hash = memoizeFrozen((attributes) => {
       calls.push(attributes);
-      return JSON.stringify(Object.entries(attributes).sort());
+      return Object.entries(attributes)
+        .map(([key, value]) => `${key}=${String(value)}`)
+        .sort()
+        .join(',');
     });
     const frozen = Object.freeze({ node: 'fraud', version: 'v1' });
     const open = { node: 'fraud', version: 'v1' };
     const withArray = Object.freeze({ node: 'fraud', versions: ['v1'] });
     const withGetter = Object.freeze({ node: 'fraud', get version() { return 'v1'; } });
-    for (let i = 0; i < 3; i++) for (const attributes of [frozen, open, withArray, withGetter]) hash(attributes);
+    const withBigInt = Object.freeze({ node: 'fraud', rows: 1n }) as unknown as Attributes;
+    for (let i = 0; i < 3; i++) for (const attributes of [frozen, open, withArray, withGetter, withBigInt]) hash(attributes);
     expect(calls.filter((a) => a === frozen)).toHaveLength(1);
     expect(calls.filter((a) => a === open)).toHaveLength(3);
     expect(calls.filter((a) => a === withArray)).toHaveLength(3);
     expect(calls.filter((a) => a === withGetter)).toHaveLength(3);
+    expect(calls.filter((a) => a === withBigInt)).toHaveLength(3);
     // An unfrozen set that changes gets its new key.
     open.version = 'v2';
     expect(hash(open)).toContain('v2');
