@@ -89,6 +89,7 @@ interface LoadMeasures {
  * can be read closer than run-to-run spread. Each is warmed up first.
  */
 async function loadInterleaved(servers: readonly { name: string; child: Child }[], bodies: readonly string[], connections: number, times: number): Promise<LoadMeasures[]> {
+  for (const { name, child } of servers) await checkAnswer(name, child.url, bodies);
   for (const { child } of servers) await load({ url: child.url, bodies, connections, seconds: 2 });
   const results = servers.map((): LoadResult[] => []);
   for (let i = 0; i < times; i++) {
@@ -98,7 +99,21 @@ async function loadInterleaved(servers: readonly { name: string; child: Child }[
       results[k]?.push(await load({ url: child.url, bodies, connections, seconds, pid: child.process.pid as number }));
     }
   }
+  for (const { name, child } of servers) await checkAnswer(name, child.url, bodies);
   return servers.map(({ name }, k) => summarize(name, results[k] as LoadResult[]));
+}
+
+/**
+ * A few requests before and after the load, read in full: the load generator counts only HTTP
+ * failures, and a server answering every request 200 with GraphQL errors would look fast.
+ */
+async function checkAnswer(name: string, url: string, bodies: readonly string[]): Promise<void> {
+  for (const body of bodies.slice(0, 3)) {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const text = await response.text();
+    const json = JSON.parse(text) as { errors?: unknown };
+    if (!response.ok || json.errors !== undefined) throw new Error(`${name} answered ${response.status} with errors: ${text.slice(0, 300)}`);
+  }
 }
 
 function summarize(name: string, results: readonly LoadResult[]): LoadMeasures {
