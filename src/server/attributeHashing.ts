@@ -4,8 +4,8 @@
  * JSON, about 1.3 µs for the engine's four attributes, which made it the largest single cost of the
  * metrics (13 recordings a request; open-telemetry/opentelemetry-js#4372, a faster hash in #6515 is
  * unmerged). The engine records with attribute sets it builds once and freezes, so here a frozen set
- * whose values are all primitives, which can never change, has its key computed once and remembered
- * by identity, as opentelemetry-java caches the hash of its immutable attributes (#5307). Any other
+ * of plain string, number and boolean values, which can never change, has its key computed once and
+ * remembered by identity, as opentelemetry-java caches the hash of its immutable attributes (#5307). Any other
  * set is hashed as before, on every recording.
  *
  * The SDK has no option for this: each of its attribute maps reads the hash function from the
@@ -25,8 +25,8 @@ const MEMOIZED = Symbol.for('tessera.memoizedAttributeHash');
 
 /**
  * Makes the metrics SDK hash each frozen, flat attribute set once. Idempotent; must run before the
- * MeterProvider is created (the server's telemetry does it on load). Returns false, changing
- * nothing, when the SDK's hash is not where this version of the SDK keeps it.
+ * MeterProvider is created (`registerTelemetry` does it first). Returns false, changing nothing,
+ * when the SDK's hash is not where this version of the SDK keeps it.
  */
 export function memoizeFrozenAttributeHashes(): boolean {
   let utils: Partial<SdkUtils>;
