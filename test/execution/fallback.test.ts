@@ -1,32 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEngine } from '../../src/execution/engine.js';
 import { loadYaml } from '../routing/simulation/harness.js';
-import { repoRoot } from '../helpers/paths.js';
-
-const fraud = (options: string) => `
-name: f
-routingKey: id
-input:
-  id: { type: ID }
-  days: { type: Int }
-nodes:
-  fraud:
-    kind: onnx
-    inputs:
-      signals: [input.days, input.days, input.days]
-      applications_30d: input.days
-    outputs:
-      probability: fraud_probability
-    versions:
-      v1: { model: ${repoRoot}/examples/credit-score/models/fraud.onnx }
-${options}
-  flag:
-    kind: expression
-    expr: fraud.probability > 0.5
-outputs:
-  probability: fraud.probability
-  flag: flag.value
-`;
+import { fraudPipeline as fraud } from '../helpers/pipelines.js';
 
 describe('timeouts and fallbacks', () => {
   afterEach(() => vi.useRealTimers());
