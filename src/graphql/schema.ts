@@ -77,7 +77,7 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
         const checked = coerceInput(plan.input, args.input);
         if (!checked.ok) throw inputError(checked.problems).toGraphQLError();
         // The result once the run has settled: its fields then resolve without a promise each.
-        const run = engine.start(plan, checked.value, selectedNodes(plan, info), { traceContext: context?.traceContext });
+        const run = startRun(engine, plan, checked.value, selectedNodes(plan, info), context);
         return afterSettled(run, () => run);
       },
     };
@@ -98,7 +98,7 @@ export function buildSchema(engine: Engine, options: SchemaOptions = {}): GraphQ
         const results = args.inputs.map((input) => {
           const checked = coerceInput(plan.input, input);
           if (!checked.ok) return inputError(checked.problems).toGraphQLError();
-          const run = engine.start(plan, checked.value, nodes, { traceContext: context?.traceContext });
+          const run = startRun(engine, plan, checked.value, nodes, context);
           runs.push(run);
           return run;
         });
@@ -218,6 +218,15 @@ function nodeValue(run: PipelineRun, index: number, output: string | undefined, 
   try {
     const ready = run.demand(index);
     return isPromise(ready) ? ready.then(pick, rethrow) : pick();
+  } catch (error) {
+    return rethrow(error);
+  }
+}
+
+/** `engine.start`, with its refusal (an engine that is closing) as the field's GraphQL error. */
+function startRun(engine: Engine, plan: PipelinePlan, input: Readonly<Record<string, Value>>, nodes: readonly number[], context: RequestContext | undefined): PipelineRun {
+  try {
+    return engine.start(plan, input, nodes, { traceContext: context?.traceContext });
   } catch (error) {
     return rethrow(error);
   }

@@ -6,6 +6,7 @@ import { APPLICANT } from '../helpers/applicants.js';
 import { bundledPipelines, fixture } from '../helpers/paths.js';
 import { fraudPipeline } from '../helpers/pipelines.js';
 import { loadYaml } from '../routing/simulation/harness.js';
+import { startServer } from '../helpers/server.js';
 
 describe('closing an engine', () => {
   it('waits for the runs in flight: their model batches run before the sessions are released', async () => {
@@ -65,6 +66,22 @@ describe('closing an engine with shadows and stuck runs', () => {
       expect((await answer).errors.map((e) => e.code)).toEqual(['NODE_FAILED', 'UPSTREAM_FAILED']);
     } finally {
       vi.useRealTimers();
+    }
+  });
+});
+
+describe('a server over a closed engine', () => {
+  it('answers FAILED_PRECONDITION, unmasked, for the query field and the batch field', async () => {
+    const running = await startServer(bundledPipelines);
+    try {
+      await running.engine.close();
+      const one = await running.post('query($input: CreditScoreInput!) { creditScore(input: $input) { score } }', { input: APPLICANT });
+      const many = await running.post('query($inputs: [CreditScoreInput!]!) { creditScoreBatch(inputs: $inputs) { score } }', { inputs: [APPLICANT, { ...APPLICANT, applicantId: 'b' }] });
+      for (const { body } of [one, many]) {
+        expect(body.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['FAILED_PRECONDITION', expect.stringMatching(/^The engine is closed/)]]);
+      }
+    } finally {
+      await running.server.close();
     }
   });
 });
