@@ -17,6 +17,7 @@ import {
 } from 'graphql';
 import { list, nonNull } from './wrappers.js';
 import { ErrorCode, TesseraError } from '../errors/index.js';
+import { rethrow } from './fieldErrors.js';
 import type { Engine } from '../execution/engine.js';
 import type { OutcomeReport, RolloutCommand, RolloutView } from '../routing/rollouts/index.js';
 import type { RolloutEvent } from '../state/index.js';
@@ -341,9 +342,6 @@ function weightsByVersion(weights: readonly { version: string; weight: number }[
   return Object.fromEntries(byVersion);
 }
 
-function rethrow(error: unknown): never {
-  throw error instanceof TesseraError ? error.toGraphQLError() : error;
-}
 
 /** The Rollout type, shared by queries and mutations. */
 export function rolloutType(fields: GraphQLFieldConfigMap<unknown, RequestContext>): GraphQLObjectType {

@@ -18,6 +18,7 @@ import {
   type GraphQLScalarType,
 } from 'graphql';
 import { ErrorCode, TesseraError } from '../errors/index.js';
+import { rethrow } from './fieldErrors.js';
 import type { InputFieldDef, Value, ValueType } from '../definition/types.js';
 import type { Engine } from '../execution/engine.js';
 import { coerceInput } from '../execution/input.js';
@@ -232,9 +233,6 @@ function startRun(engine: Engine, plan: PipelinePlan, input: Readonly<Record<str
   }
 }
 
-function rethrow(error: unknown): never {
-  throw error instanceof TesseraError ? error.toGraphQLError() : error;
-}
 
 function valueType(type: ValueType, enumType: (name: string, values: readonly string[]) => GraphQLEnumType): GraphQLOutputType {
   switch (type.kind) {
