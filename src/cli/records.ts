@@ -43,10 +43,10 @@ export async function* readRecords(file: string, options: ReadOptions): AsyncGen
 
 /**
  * Reads records as `readRecords` does, in the arrays they arrive in (one per chunk of the file):
- * one asynchronous step per chunk instead of one per row.
+ * one asynchronous step per chunk instead of one per row. Callers check the file with `fileSize`
+ * first, for a usage error that names it; a read error during the read fails the reader.
  */
 export async function* readRecordBatches(file: string, options: ReadOptions): AsyncGenerator<InputRecord[]> {
-  await fileSize(file);
   let bytes = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {

@@ -14,10 +14,10 @@ const Name = (description: string) => Type.String({ pattern: NAME_PATTERN, descr
 const NamedRecord = <T extends TSchema>(value: T, options: { description?: string; minProperties?: number } = {}) =>
   Type.Record(Type.String({ pattern: NAME_PATTERN }), value, { additionalProperties: false, ...options });
 
-/** `input.<field>` or `<node>.<output>`. */
-
 /** The largest relative weight of a split (weights are relative: 90 and 10, or 9 and 1). */
 export const MAX_SPLIT_WEIGHT = 1_000_000;
+
+/** `input.<field>` or `<node>.<output>`. */
 export const RefSchema = Type.String({
   pattern: REF_PATTERN,
   description: 'A value: `input.<field>` for a pipeline input field, or `<node>.<output>` for a node output.',

@@ -342,7 +342,6 @@ function weightsByVersion(weights: readonly { version: string; weight: number }[
   return Object.fromEntries(byVersion);
 }
 
-
 /** The Rollout type, shared by queries and mutations. */
 export function rolloutType(fields: GraphQLFieldConfigMap<unknown, RequestContext>): GraphQLObjectType {
   const type = (fields.rollout?.type ?? null) as GraphQLObjectType | null;

@@ -182,6 +182,19 @@ describe('tessera rollout and tessera outcomes against tessera serve --state FIL
     ]);
   });
 
+  it('tessera outcomes names a file it cannot read, and why, before sending anything', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tessera-outcomes-'));
+    mkdirSync(path.join(dir, 'folder.jsonl'));
+    for (const [file, why] of [
+      [path.join(dir, 'missing.jsonl'), 'no such file'],
+      [path.join(dir, 'folder.jsonl'), 'it is a directory'],
+    ] as const) {
+      const result = await tessera(['outcomes', file, '--url', 'http://127.0.0.1:9/graphql']);
+      expect(result.code).toBe(2);
+      expect(result.stderr.split('\n')[0]).toBe(`Cannot read "${file}": ${why}.`);
+    }
+  });
+
   it('tessera outcomes imports a JSONL file once, however often it runs, and writes rejects with line numbers', async () => {
     const ws = workspace();
     await serve(ws);
