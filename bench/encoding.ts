@@ -1,18 +1,23 @@
 /**
  * OTLP protobuf encoding cost per span: @opentelemetry/otlp-transformer's serializer against
  * Tessera's encoder (src/server/otlpProtobuf.ts), on 10,000 spans shaped like Tessera's (a pipeline
- * span and nine node spans per request, three of them with batch attributes), in exports of 512.
+ * span and nine node spans per request, three of them with batch attributes, recorded by the
+ * server's tracer provider), in exports of 512.
  * Part of `npm run bench`; alone: `npx tsx bench/encoding.ts`.
  */
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { fileURLToPath } from 'node:url';
 import { SpanEncoder } from '../src/server/otlpProtobuf.js';
+import { PooledIdGenerator } from '../src/server/telemetry.js';
+import { RecordingTracerProvider, samplerFromEnv } from '../src/server/tracer.js';
 
 function tesseraLikeSpans(requests: number): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
-  const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('tessera');
+  const provider = new RecordingTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'tessera' }), sampler: samplerFromEnv({}), spanProcessors: [new SimpleSpanProcessor(exporter)], idGenerator: new PooledIdGenerator() });
+  const tracer = provider.getTracer('tessera');
   for (let i = 0; i < requests; i++) {
     const pipeline = tracer.startSpan('tessera.pipeline creditScore', {
       attributes: { 'tessera.pipeline': 'creditScore', 'tessera.request_id': `019a2348-c772-7000-89e8-${String(i).padStart(12, '0')}`, 'tessera.routing_key.hash': (i * 2654435761).toString(16).padStart(16, '0').slice(-16) },

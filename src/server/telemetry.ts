@@ -16,12 +16,13 @@ import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { JsonTraceSerializer, TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type IdGenerator, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, ConsoleSpanExporter, type IdGenerator, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { didYouMean } from '../errors/index.js';
 import { ROLLOUT_STATUSES, type RolloutManager } from '../routing/rollouts/index.js';
 import { Attr, Metric, SCOPE } from '../telemetry/attributes.js';
 import { memoizeFrozenAttributeHashes } from './attributeHashing.js';
 import { createProtobufTraceSerializer } from './otlpProtobuf.js';
+import { RecordingTracerProvider, samplerFromEnv, spanLimitsFromEnv } from './tracer.js';
 
 export interface TelemetryOptions {
   /** Also write every span as OTLP JSON, one export request per line. */
@@ -29,10 +30,11 @@ export interface TelemetryOptions {
   /** Extra span processors (tests use an in-memory exporter). */
   readonly spanProcessors?: readonly SpanProcessor[];
   /**
-   * Environment that picks the trace exporters and the OTLP protocol (`OTEL_TRACES_EXPORTER`,
-   * `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` and `_PROTOCOL`; default process.env). The exporters,
-   * the sampler and the resource read the rest of `OTEL_*` (endpoint, headers, sampler, service
-   * name, resource attributes) from process.env themselves.
+   * Environment that picks the trace exporters, the OTLP protocol, the sampler and the span limits
+   * (`OTEL_TRACES_EXPORTER`, `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` and `_PROTOCOL`,
+   * `OTEL_TRACES_SAMPLER` and `_ARG`, `OTEL_SPAN_*_LIMIT`; default process.env). The exporters and
+   * the resource read the rest of `OTEL_*` (endpoint, headers, batching, service name, resource
+   * attributes) from process.env themselves.
    */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -62,8 +64,9 @@ const TRACE_EXPORTERS: readonly string[] = ['otlp', 'zipkin', 'console', 'none']
  * `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` is set; the OTLP protocol from
  * `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` (http/protobuf, the default, or http/json). The exporters
  * read their endpoint and headers from the environment; the sampler comes from
- * `OTEL_TRACES_SAMPLER`/`_ARG`; the service name and resource attributes from
- * `OTEL_SERVICE_NAME`/`OTEL_RESOURCE_ATTRIBUTES` (service name default `tessera`).
+ * `OTEL_TRACES_SAMPLER`/`_ARG` (a bad value stops the start-up); the service name and resource
+ * attributes from `OTEL_SERVICE_NAME`/`OTEL_RESOURCE_ATTRIBUTES` (service name default `tessera`).
+ * Spans are recorded by Tessera's tracer provider (`./tracer.ts`) into the SDK's processors.
  */
 export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTelemetry {
   const env = options.env ?? process.env;
@@ -91,10 +94,16 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
   if (requested.includes('console')) exporters.push({ name: 'console (stdout)', exporter: new ConsoleSpanExporter() });
   if (options.traceFile) exporters.push({ name: `OTLP JSON lines ${options.traceFile}`, exporter: new JsonLinesExporter(options.traceFile) });
   const processors = [...exporters.map((e) => new BatchSpanProcessor(e.exporter)), ...(options.spanProcessors ?? [])];
+  // Read even when nothing is exported: a misspelt variable is found before it matters.
+  const sampler = samplerFromEnv(env);
+  const spanLimits = spanLimitsFromEnv(env);
   // With nowhere to send spans, no tracer is registered: the API stays a no-op and tracing costs
   // next to nothing (no trace ids either; an incoming traceparent is then not continued).
-  const tracerProvider = processors.length > 0 ? new NodeTracerProvider({ resource, spanProcessors: processors, idGenerator: new PooledIdGenerator() }) : undefined;
-  tracerProvider?.register({ contextManager: new SynchronousContextManager() });
+  const tracerProvider =
+    processors.length > 0
+      ? new RecordingTracerProvider({ resource, sampler, spanLimits, spanProcessors: processors, idGenerator: new PooledIdGenerator() })
+      : undefined;
+  tracerProvider?.register(new SynchronousContextManager());
   memoizeFrozenAttributeHashes();
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const meterProvider = new MeterProvider({ resource, readers: [prometheus] });

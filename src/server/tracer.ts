@@ -1,0 +1,496 @@
+/**
+ * The server's tracer provider: spans recorded straight into the objects that the SDK's span
+ * processors and exporters read (`ReadableSpan`), with the SDK's samplers, processors and
+ * exporters around them.
+ *
+ * - **Why not the SDK's tracer.** Its span is general: it copies and re-checks every attribute
+ *   set, builds the times as `[seconds, nanoseconds]` arrays when it starts and ends, and a
+ *   status, an events and a links array whether they are used or not; its tracer checks each
+ *   parent's ids against regular expressions, twice with the parent-based sampler. A Tessera
+ *   request has about a dozen spans, so at 100% sampling that is most of what tracing costs the
+ *   server (docs/observability.md, Cost).
+ * - **What this one does instead.** A span keeps its times as numbers and builds the arrays only
+ *   when an exporter reads them; it allocates events only for a span that has them; a parent
+ *   recorded here is known to be valid.
+ * - **What is the same.** Sampling (`OTEL_TRACES_SAMPLER` and `_ARG`, with the SDK's ratio sampler),
+ *   the span limits (`OTEL_SPAN_*_LIMIT`), the SDK's span processors and exporters, exception
+ *   events, suppressed tracing, and the spec's rules for a span that has ended.
+ */
+import {
+  context as contextApi,
+  diag,
+  INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
+  propagation,
+  SamplingDecision,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type AttributeValue,
+  type Context,
+  type ContextManager,
+  type Exception,
+  type HrTime,
+  type Link,
+  type Sampler,
+  type SamplingResult,
+  type Span,
+  type SpanContext,
+  type SpanOptions,
+  type SpanStatus,
+  type TimeInput,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import { CompositePropagator, hrTimeToMilliseconds, isAttributeValue, isTracingSuppressed, millisToHrTime, W3CBaggagePropagator, W3CTraceContextPropagator, type InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import { AlwaysOffSampler, AlwaysOnSampler, TraceIdRatioBasedSampler, type IdGenerator, type ReadableSpan, type SpanProcessor, type TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { didYouMean } from '../errors/index.js';
+
+/** How many attributes, links and events a span keeps (the spec's defaults, and the SDK's). */
+export interface SpanLimits {
+  readonly attributeCountLimit: number;
+  /** Longer string values are cut to this many characters. */
+  readonly attributeValueLengthLimit: number;
+  readonly linkCountLimit: number;
+  readonly eventCountLimit: number;
+  readonly attributePerEventCountLimit: number;
+  readonly attributePerLinkCountLimit: number;
+}
+
+export interface RecordingTracerProviderOptions {
+  readonly resource: Resource;
+  readonly sampler: Sampler;
+  readonly spanProcessors: readonly SpanProcessor[];
+  readonly idGenerator: IdGenerator;
+  readonly spanLimits?: SpanLimits;
+}
+
+const DEFAULT_LIMITS: SpanLimits = {
+  attributeCountLimit: 128,
+  attributeValueLengthLimit: Infinity,
+  linkCountLimit: 128,
+  eventCountLimit: 128,
+  attributePerEventCountLimit: 128,
+  attributePerLinkCountLimit: 128,
+};
+
+/** The `OTEL_SPAN_*` variables that set each limit (the SDK's names). */
+const LIMIT_VARIABLES: Record<keyof SpanLimits, string> = {
+  attributeCountLimit: 'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT',
+  attributeValueLengthLimit: 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+  linkCountLimit: 'OTEL_SPAN_LINK_COUNT_LIMIT',
+  eventCountLimit: 'OTEL_SPAN_EVENT_COUNT_LIMIT',
+  attributePerEventCountLimit: 'OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT',
+  attributePerLinkCountLimit: 'OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT',
+};
+
+/** Span limits from the environment; a value that is not a whole number ≥ 0 is an error that names it. */
+export function spanLimitsFromEnv(env: NodeJS.ProcessEnv): SpanLimits {
+  const limits: Record<string, number> = { ...DEFAULT_LIMITS };
+  for (const [key, variable] of Object.entries(LIMIT_VARIABLES)) {
+    const text = env[variable]?.trim();
+    if (!text) continue;
+    if (!/^\d+$/.test(text)) throw new Error(`${variable} must be a whole number of 0 or more; got "${env[variable]}".`);
+    limits[key] = Number(text);
+  }
+  return limits as unknown as SpanLimits;
+}
+
+/** The values of `OTEL_TRACES_SAMPLER` (the spec's, less the Jaeger remote sampler). */
+const SAMPLERS: readonly string[] = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
+
+/**
+ * The sampler `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` name (default
+ * `parentbased_always_on`). Unlike the SDK, which logs a misspelt or out-of-range value to a
+ * diagnostic logger nobody registered and samples everything, a bad value stops the start-up.
+ */
+export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
+  const name = env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on';
+  if (!SAMPLERS.includes(name)) {
+    throw new Error(`OTEL_TRACES_SAMPLER takes ${SAMPLERS.join(', ')}; got "${name}".${didYouMean(name, SAMPLERS)}`);
+  }
+  const ratio = () => {
+    const text = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+    if (!text) return 1;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`OTEL_TRACES_SAMPLER_ARG must be a probability from 0 to 1 for ${name}; got "${env.OTEL_TRACES_SAMPLER_ARG}".`);
+    return value;
+  };
+  const root = name.endsWith('always_on') ? new AlwaysOnSampler() : name.endsWith('always_off') ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(ratio());
+  return name.startsWith('parentbased_') ? new ParentBasedSampler(root) : root;
+}
+
+/**
+ * The spec's parent-based sampler with its default delegates: a span with a parent is sampled if
+ * and only if its parent was (local or remote), a root span as `root` decides. The SDK's does the
+ * same, but checks the parent's ids against regular expressions on every span; a parent recorded
+ * by this provider is known to be valid.
+ */
+export class ParentBasedSampler implements Sampler {
+  readonly #root: Sampler;
+
+  constructor(root: Sampler) {
+    this.#root = root;
+  }
+
+  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    const parent = validParent(context);
+    if (!parent) return this.#root.shouldSample(context, traceId, name, kind, attributes, links);
+    return parent.traceFlags & TraceFlags.SAMPLED ? SAMPLED : NOT_SAMPLED;
+  }
+
+  toString(): string {
+    return `ParentBased{root=${String(this.#root)}}`;
+  }
+}
+
+const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
+const NOT_SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.NOT_RECORD });
+
+/** The span context of the context's span, if it has a valid one; cheap for a span recorded here. */
+function validParent(context: Context): SpanContext | undefined {
+  const span = trace.getSpan(context);
+  if (span === undefined) return undefined;
+  const spanContext = span.spanContext();
+  return span instanceof RecordingSpan || isSpanContextValid(spanContext) ? spanContext : undefined;
+}
+
+/**
+ * Wall-clock time in milliseconds, with the monotonic clock's resolution: `performance.timeOrigin`
+ * plus `performance.now()`, re-anchored to `Date.now()` when the two drift more than 10 ms apart
+ * (checked once a second). Anchoring once, rather than per span as the SDK does, keeps a child's
+ * start from moving against its parent's by `Date.now()`'s millisecond rounding.
+ */
+class WallClock {
+  #offset = performance.timeOrigin;
+  #checkedAt = -Infinity;
+
+  now(): number {
+    const monotonic = performance.now();
+    if (monotonic - this.#checkedAt > 1000) {
+      this.#checkedAt = monotonic;
+      const wall = Date.now();
+      if (Math.abs(wall - (monotonic + this.#offset)) > 10) this.#offset = wall - monotonic;
+    }
+    return monotonic + this.#offset;
+  }
+
+  /** A `TimeInput` as wall-clock milliseconds (a number at most `performance.now()` is a performance timestamp, as in the SDK). */
+  toMillis(input: TimeInput): number {
+    if (typeof input === 'number') return input <= performance.now() ? input + this.#offset : input;
+    if (input instanceof Date) return input.getTime();
+    return hrTimeToMilliseconds(input);
+  }
+}
+
+/** A tracer provider whose spans are `RecordingSpan`s; register it with `register`. */
+export class RecordingTracerProvider implements TracerProvider {
+  readonly #tracers = new Map<string, RecordingTracer>();
+  readonly #shared: TracerShared;
+
+  constructor(options: RecordingTracerProviderOptions) {
+    this.#shared = {
+      resource: options.resource,
+      sampler: options.sampler,
+      processors: [...options.spanProcessors],
+      ids: options.idGenerator,
+      limits: options.spanLimits ?? DEFAULT_LIMITS,
+      clock: new WallClock(),
+    };
+  }
+
+  getTracer(name: string, version?: string, options?: { schemaUrl?: string }): Tracer {
+    const key = `${name}@${version ?? ''}:${options?.schemaUrl ?? ''}`;
+    let tracer = this.#tracers.get(key);
+    if (!tracer) {
+      const scope: InstrumentationScope = { name, ...(version !== undefined ? { version } : {}), ...(options?.schemaUrl !== undefined ? { schemaUrl: options.schemaUrl } : {}) };
+      this.#tracers.set(key, (tracer = new RecordingTracer(scope, this.#shared)));
+    }
+    return tracer;
+  }
+
+  /**
+   * Makes this the global tracer provider, with `contextManager` and the W3C trace context and
+   * baggage propagators (what the SDK's NodeTracerProvider registers by default).
+   */
+  register(contextManager: ContextManager): void {
+    trace.setGlobalTracerProvider(this);
+    contextApi.setGlobalContextManager(contextManager.enable());
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.#shared.processors.map((processor) => processor.forceFlush()));
+  }
+
+  /** Flushes and stops every processor (their exporters send what is buffered). */
+  async shutdown(): Promise<void> {
+    await Promise.all(this.#shared.processors.map((processor) => processor.shutdown()));
+  }
+}
+
+/** What a provider's tracers share. */
+interface TracerShared {
+  readonly resource: Resource;
+  readonly sampler: Sampler;
+  readonly processors: readonly SpanProcessor[];
+  readonly ids: IdGenerator;
+  readonly limits: SpanLimits;
+  readonly clock: WallClock;
+}
+
+const NO_LINKS: readonly Link[] = Object.freeze([]);
+
+class RecordingTracer implements Tracer {
+  readonly #scope: InstrumentationScope;
+  readonly #shared: TracerShared;
+
+  constructor(scope: InstrumentationScope, shared: TracerShared) {
+    this.#scope = scope;
+    this.#shared = shared;
+  }
+
+  startSpan(name: string, options: SpanOptions = {}, context: Context = contextApi.active()): Span {
+    if (options.root) context = trace.deleteSpan(context);
+    if (isTracingSuppressed(context)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    const shared = this.#shared;
+    const parent = validParent(context);
+    const traceId = parent ? parent.traceId : shared.ids.generateTraceId();
+    const spanId = shared.ids.generateSpanId();
+    const kind = options.kind ?? SpanKind.INTERNAL;
+    const links = options.links ?? NO_LINKS;
+    const attributes = options.attributes ?? {};
+    const sampling = shared.sampler.shouldSample(context, traceId, name, kind, attributes, links as Link[]);
+    const traceState = sampling.traceState ?? parent?.traceState;
+    const sampled = sampling.decision === SamplingDecision.RECORD_AND_SAMPLED;
+    const spanContext: SpanContext = { traceId, spanId, traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, ...(traceState ? { traceState } : {}) };
+    if (sampling.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(spanContext);
+    const startMs = options.startTime === undefined ? shared.clock.now() : shared.clock.toMillis(options.startTime);
+    const span = new RecordingSpan(name, kind, spanContext, parent, startMs, this.#scope, shared);
+    span.setAttributes(attributes);
+    if (sampling.attributes) span.setAttributes(sampling.attributes);
+    for (const link of links) span.addLink(link);
+    for (const processor of shared.processors) processor.onStart(span, context);
+    return span;
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, ...rest: [F] | [SpanOptions, F] | [SpanOptions, Context, F]): ReturnType<F> {
+    const fn = rest[rest.length - 1] as F;
+    const options = rest.length > 1 ? (rest[0] as SpanOptions) : undefined;
+    const parent = rest.length > 2 ? (rest[1] as Context) : contextApi.active();
+    const span = this.startSpan(name, options, parent);
+    return contextApi.with(trace.setSpan(parent, span), () => fn(span) as ReturnType<F>);
+  }
+}
+
+const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+
+/**
+ * A recorded span: the API's `Span` for the code that writes it, the SDK's `ReadableSpan` for the
+ * processors and exporters that read it. Times are wall-clock milliseconds until read.
+ */
+export class RecordingSpan implements Span, ReadableSpan {
+  name: string;
+  readonly kind: SpanKind;
+  readonly parentSpanContext: SpanContext | undefined;
+  readonly attributes: Attributes = {};
+  readonly links: Link[] = [];
+  events: TimedEvent[] = NO_EVENTS;
+  status: SpanStatus = UNSET;
+  droppedAttributesCount = 0;
+  droppedEventsCount = 0;
+  droppedLinksCount = 0;
+  readonly instrumentationScope: InstrumentationScope;
+  readonly #spanContext: SpanContext;
+  readonly #startMs: number;
+  #endMs = -1;
+  #attributeCount = 0;
+  readonly #shared: TracerShared;
+
+  constructor(name: string, kind: SpanKind, spanContext: SpanContext, parent: SpanContext | undefined, startMs: number, scope: InstrumentationScope, shared: TracerShared) {
+    this.name = name;
+    this.kind = kind;
+    this.#spanContext = spanContext;
+    this.parentSpanContext = parent;
+    this.#startMs = startMs;
+    this.instrumentationScope = scope;
+    this.#shared = shared;
+  }
+
+  get resource(): Resource {
+    return this.#shared.resource;
+  }
+
+  get startTime(): HrTime {
+    return millisToHrTime(this.#startMs);
+  }
+
+  /** `[0, 0]` until the span ends, as in the SDK. */
+  get endTime(): HrTime {
+    return this.#endMs < 0 ? [0, 0] : millisToHrTime(this.#endMs);
+  }
+
+  /** `[-1, -1]` until the span ends, as in the SDK. */
+  get duration(): HrTime {
+    if (this.#endMs < 0) return [-1, -1];
+    const nanoseconds = Math.round((this.#endMs - this.#startMs) * 1e6);
+    return [Math.floor(nanoseconds / 1e9), nanoseconds % 1e9];
+  }
+
+  get ended(): boolean {
+    return this.#endMs >= 0;
+  }
+
+  spanContext(): SpanContext {
+    return this.#spanContext;
+  }
+
+  isRecording(): boolean {
+    return this.#endMs < 0;
+  }
+
+  setAttribute(key: string, value: AttributeValue | undefined): this {
+    if (value === undefined || value === null || this.#endMs >= 0) return this;
+    if (key.length === 0) {
+      diag.warn(`Invalid attribute key: ${key}`);
+      return this;
+    }
+    if (!isAttributeValue(value)) {
+      diag.warn(`Invalid attribute value set for key: ${key}`);
+      return this;
+    }
+    const isNew = !Object.prototype.hasOwnProperty.call(this.attributes, key);
+    if (isNew && this.#attributeCount >= this.#shared.limits.attributeCountLimit) {
+      this.droppedAttributesCount++;
+      return this;
+    }
+    this.attributes[key] = truncate(value, this.#shared.limits.attributeValueLengthLimit);
+    if (isNew) this.#attributeCount++;
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    for (const key in attributes) if (Object.prototype.hasOwnProperty.call(attributes, key)) this.setAttribute(key, attributes[key]);
+    return this;
+  }
+
+  addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
+    if (this.#endMs >= 0) return this;
+    const limits = this.#shared.limits;
+    if (limits.eventCountLimit === 0) {
+      this.droppedEventsCount++;
+      return this;
+    }
+    let attributes: Attributes | undefined;
+    if (isTimeInput(attributesOrTime)) time ??= attributesOrTime;
+    else attributes = attributesOrTime;
+    if (this.events === NO_EVENTS) this.events = [];
+    if (this.events.length >= limits.eventCountLimit) {
+      this.events.shift();
+      this.droppedEventsCount++;
+    }
+    const [kept, dropped] = limited(attributes, limits.attributePerEventCountLimit, limits.attributeValueLengthLimit);
+    const clock = this.#shared.clock;
+    this.events.push({ name, attributes: kept, time: millisToHrTime(time === undefined ? clock.now() : clock.toMillis(time)), droppedAttributesCount: dropped });
+    return this;
+  }
+
+  addLink(link: Link): this {
+    if (this.#endMs >= 0) return this;
+    const limits = this.#shared.limits;
+    if (limits.linkCountLimit === 0) {
+      this.droppedLinksCount++;
+      return this;
+    }
+    if (this.links.length >= limits.linkCountLimit) {
+      this.links.shift();
+      this.droppedLinksCount++;
+    }
+    if (link.attributes === undefined) {
+      this.links.push({ context: link.context });
+      return this;
+    }
+    const [attributes, dropped] = limited(link.attributes, limits.attributePerLinkCountLimit, limits.attributeValueLengthLimit);
+    this.links.push({ context: link.context, ...(Object.keys(attributes).length > 0 ? { attributes } : {}), ...(dropped > 0 ? { droppedAttributesCount: dropped } : {}) });
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    for (const link of links) this.addLink(link);
+    return this;
+  }
+
+  /** As the spec says: UNSET changes nothing, OK is final, and only an ERROR keeps a message. */
+  setStatus(status: SpanStatus): this {
+    if (this.#endMs >= 0 || status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) return this;
+    this.status = status.code === SpanStatusCode.ERROR && typeof status.message === 'string' ? { code: status.code, message: status.message } : { code: status.code };
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (this.#endMs < 0) this.name = name;
+    return this;
+  }
+
+  end(endTime?: TimeInput): void {
+    if (this.#endMs >= 0) {
+      diag.error(`${this.name} ${this.#spanContext.traceId}-${this.#spanContext.spanId} - You can only call end() on a span once.`);
+      return;
+    }
+    const clock = this.#shared.clock;
+    const processors = this.#shared.processors;
+    for (const processor of processors) processor.onEnding?.(this);
+    // A start time given by the caller later than the end: zero length, as in the SDK.
+    this.#endMs = Math.max(this.#startMs, endTime === undefined ? clock.now() : clock.toMillis(endTime));
+    for (const processor of processors) processor.onEnd(this);
+  }
+
+  /** An `exception` event with the semantic conventions' attributes, as the SDK records it. */
+  recordException(exception: Exception, time?: TimeInput): void {
+    const attributes: Attributes = {};
+    if (typeof exception === 'string') attributes['exception.message'] = exception;
+    else if (exception) {
+      const type = exception.code !== undefined && exception.code !== '' && exception.code !== 0 ? String(exception.code) : exception.name;
+      if (type) attributes['exception.type'] = type;
+      if (exception.message) attributes['exception.message'] = exception.message;
+      if (exception.stack) attributes['exception.stacktrace'] = exception.stack;
+    }
+    if (attributes['exception.type'] || attributes['exception.message']) this.addEvent('exception', attributes, time);
+    else diag.warn(`Failed to record an exception ${String(exception)}`);
+  }
+}
+
+const NO_EVENTS: TimedEvent[] = Object.freeze([]) as unknown as TimedEvent[];
+
+function isTimeInput(value: unknown): value is TimeInput {
+  return typeof value === 'number' || value instanceof Date || (Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'number');
+}
+
+/** A string (or each string of an array) cut to `limit` characters. */
+function truncate(value: AttributeValue, limit: number): AttributeValue {
+  if (limit === Infinity) return value;
+  if (typeof value === 'string') return value.length > limit ? value.slice(0, limit) : value;
+  if (Array.isArray(value)) return value.map((item: unknown) => (typeof item === 'string' && item.length > limit ? item.slice(0, limit) : item)) as AttributeValue;
+  return value;
+}
+
+/** The valid attributes of an event or a link, at most `count` of them, and how many were dropped. */
+function limited(attributes: Attributes | undefined, count: number, length: number): [Attributes, number] {
+  const kept: Attributes = {};
+  let size = 0;
+  let dropped = 0;
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (!Object.prototype.hasOwnProperty.call(attributes, key) || !isAttributeValue(value) || value === undefined || value === null) continue;
+    if (size >= count) {
+      dropped++;
+      continue;
+    }
+    kept[key] = truncate(value, length);
+    size++;
+  }
+  return [kept, dropped];
+}
