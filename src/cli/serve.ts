@@ -60,7 +60,7 @@ Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tesser
     // command starts half a second sooner without them.
     const [{ createServer }, { registerTelemetry }] = await Promise.all([import('../server/server.js'), import('../server/telemetry.js')]);
     // The SDK first: the engine's meters and tracers come from what is registered when it is made.
-    const telemetry = registerTelemetry(values['trace-file'] ? { traceFile: values['trace-file'] } : {});
+    const telemetry = registerTelemetry({ logger, ...(values['trace-file'] ? { traceFile: values['trace-file'] } : {}) });
     const state = stateLocation(values.state);
     const store = openStore(state);
     const rollouts = new RolloutManager({ store });

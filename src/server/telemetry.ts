@@ -21,12 +21,19 @@ import { didYouMean } from '../errors/index.js';
 import { ROLLOUT_STATUSES, type RolloutManager } from '../routing/rollouts/index.js';
 import { Attr, Metric, SCOPE } from '../telemetry/attributes.js';
 import { memoizeFrozenAttributeHashes } from './attributeHashing.js';
+import { forwardDiagnostics } from './diagnostics.js';
+import type { Logger } from './logger.js';
 import { createProtobufTraceSerializer } from './otlpProtobuf.js';
 import { RecordingTracerProvider, samplerFromEnv, spanLimitsFromEnv } from './tracer.js';
 
 export interface TelemetryOptions {
   /** Also write every span as OTLP JSON, one export request per line. */
   readonly traceFile?: string;
+  /**
+   * Where the OpenTelemetry SDK's warnings and errors go (a failed export, spans dropped from a full
+   * export queue), each kind at most once a minute; without one they are not reported.
+   */
+  readonly logger?: Logger;
   /** Extra span processors (tests use an in-memory exporter). */
   readonly spanProcessors?: readonly SpanProcessor[];
   /**
@@ -93,7 +100,14 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
   }
   if (requested.includes('console')) exporters.push({ name: 'console (stdout)', exporter: new ConsoleSpanExporter() });
   if (options.traceFile) exporters.push({ name: `OTLP JSON lines ${options.traceFile}`, exporter: new JsonLinesExporter(options.traceFile) });
-  const processors = [...exporters.map((e) => new BatchSpanProcessor(e.exporter)), ...(options.spanProcessors ?? [])];
+  if (options.logger) forwardDiagnostics(options.logger);
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+  // Each exporter's queue reports at /metrics: spans exported, failed and dropped from a full queue
+  // (otel_sdk_processor_span_processed_total by error_type), and the queue's size and capacity.
+  // (The option is the base processor's, which the shim passes on but does not declare.)
+  const selfObservation = { selfObsMeterProvider: meterProvider } as ConstructorParameters<typeof BatchSpanProcessor>[1];
+  const processors = [...exporters.map((e) => new BatchSpanProcessor(e.exporter, selfObservation)), ...(options.spanProcessors ?? [])];
   // Read even when nothing is exported: a misspelt variable is found before it matters.
   const sampler = samplerFromEnv(env);
   const spanLimits = spanLimitsFromEnv(env);
@@ -105,8 +119,6 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
       : undefined;
   tracerProvider?.register(new SynchronousContextManager());
   memoizeFrozenAttributeHashes();
-  const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
   metrics.setGlobalMeterProvider(meterProvider);
   return {
     destinations: exporters.map((e) => e.name),

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPLICANT } from '../helpers/applicants.js';
@@ -209,6 +211,34 @@ describe('tessera serve exporting OTLP over HTTP', () => {
       expect(await serve.stop()).toBe(0);
     }
     expect(receiver.received.some((r) => r.body.includes('tessera-unexported'))).toBe(false);
+  });
+});
+
+describe('a collector that cannot be reached', () => {
+  it('is reported once in the log, however many exports fail, and the spans it lost are counted at /metrics', async () => {
+    // A port that was just free: nothing listens there.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const serve = await startServe(SERVE_ARGS, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_TIMEOUT: '300', OTEL_BSP_SCHEDULE_DELAY: '50' });
+    const failedSpans = async () => {
+      const text = await (await fetch(new URL('/metrics', serve.url))).text();
+      const line = text.split('\n').find((l) => l.startsWith('otel_sdk_processor_span_processed_total{') && l.includes('error_type="Error"'));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    try {
+      await score(serve.url);
+      await serve.waitFor(/^error: OpenTelemetry: Error: connect ECONNREFUSED/m);
+      await score(serve.url);
+      // Both requests' spans failed to export, in more than one export.
+      while ((await failedSpans()) < 2 * SCORE_SPAN_COUNT) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await failedSpans()).toBe(2 * SCORE_SPAN_COUNT);
+      expect(serve.stderr().match(/OpenTelemetry: /g)).toHaveLength(1);
+      expect(serve.stderr()).toContain(`error: OpenTelemetry: Error: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
   });
 });
 
