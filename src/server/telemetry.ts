@@ -1,7 +1,8 @@
 /**
- * The server registers the OpenTelemetry SDK (the engine only uses the API): traces exported as
- * the standard `OTEL_*` variables say, optionally to Zipkin and to an OTLP JSON lines file, and
- * metrics served in Prometheus text format at /metrics.
+ * The server registers OpenTelemetry (the engine only uses the API): spans recorded by Tessera's
+ * tracer provider (`./tracer.ts`) and exported by the SDK's batch processors and exporters as the
+ * standard `OTEL_*` variables say, optionally to Zipkin and to an OTLP JSON lines file; the SDK's
+ * diagnostics in the server's log; metrics served in Prometheus text format at /metrics.
  */
 import { randomFillSync } from 'node:crypto';
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
