@@ -13,8 +13,9 @@
  *   when an exporter reads them; it allocates events only for a span that has them; a parent
  *   recorded here is known to be valid.
  * - **What is the same.** Sampling (`OTEL_TRACES_SAMPLER` and `_ARG`, with the SDK's ratio sampler),
- *   the span limits (`OTEL_SPAN_*_LIMIT`), the SDK's span processors and exporters, exception
- *   events, suppressed tracing, and the spec's rules for a span that has ended.
+ *   the span limits (`OTEL_SPAN_*_LIMIT`; links default to 1,024, not 128), the SDK's span
+ *   processors and exporters, exception events, suppressed tracing, and the spec's rules for a span
+ *   that has ended.
  */
 import {
   context as contextApi,
@@ -49,7 +50,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { AlwaysOffSampler, AlwaysOnSampler, TraceIdRatioBasedSampler, type IdGenerator, type ReadableSpan, type SpanProcessor, type TimedEvent } from '@opentelemetry/sdk-trace-base';
 import { didYouMean } from '../errors/index.js';
 
-/** How many attributes, links and events a span keeps (the spec's defaults, and the SDK's). */
+/** How many attributes, links and events a span keeps. */
 export interface SpanLimits {
   readonly attributeCountLimit: number;
   /** Longer string values are cut to this many characters. */
@@ -68,10 +69,14 @@ export interface RecordingTracerProviderOptions {
   readonly spanLimits?: SpanLimits;
 }
 
+/**
+ * The spec's defaults, but for links: a model run links to the node span of every row it served,
+ * and a batch holds up to 1,024 rows by default (an ONNX node's `batch.maxSize`), not 128.
+ */
 const DEFAULT_LIMITS: SpanLimits = {
   attributeCountLimit: 128,
   attributeValueLengthLimit: Infinity,
-  linkCountLimit: 128,
+  linkCountLimit: 1024,
   eventCountLimit: 128,
   attributePerEventCountLimit: 128,
   attributePerLinkCountLimit: 128,

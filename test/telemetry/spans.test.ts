@@ -236,6 +236,21 @@ describe('span tree of a request whose model runs are shared', () => {
   });
 });
 
+describe('a model run larger than the spec’s default of 128 links a span keeps', () => {
+  it('links to the node span of every one of its 300 rows', async () => {
+    const inputs = Array.from({ length: 300 }, (_, i) => ({ ...APPLICANT, applicantId: `many-${i}` }));
+    const response = await server.query('query Many($inputs: [CreditScoreInput!]!) { creditScoreBatch(inputs: $inputs) { requestId decision } }', { inputs });
+    expect(response.errors).toBeUndefined();
+    const spans = await spansOf('query Many');
+    const run = only(spans, (s) => s.name === 'tessera.model_run fraud@v1', 'of the fraud model run');
+    expect(run.attributes['tessera.batch.size']).toBe(300);
+    expect(run.droppedLinksCount).toBe(0);
+    const fraudNodes = spans.filter((s) => s.name === 'tessera.node fraud').map(idOf);
+    expect(fraudNodes).toHaveLength(300);
+    expect(run.links.map((l) => l.context.spanId).sort()).toEqual(fraudNodes.sort());
+  });
+});
+
 describe('span of a failing node', () => {
   it('is an error with the message and NODE_FAILED; the nodes it failed do not run, the request is not an error', async () => {
     const { status, body } = await server.post('query Ratio { ratio(input: { id: "r-1", count: 3, divisor: 0 }) { requestId doubled ratio total } }');

@@ -197,7 +197,8 @@ describe('the sampler from OTEL_TRACES_SAMPLER', () => {
 
 describe('span limits from OTEL_SPAN_*_LIMIT', () => {
   it('reads each limit, and refuses a value that is not a whole number', () => {
-    expect(spanLimitsFromEnv({})).toEqual(LIMITS);
+    // Links default to a batch's default maximum size (1,024 rows), not the spec's 128.
+    expect(spanLimitsFromEnv({})).toEqual({ ...LIMITS, linkCountLimit: 1024 });
     expect(spanLimitsFromEnv({ OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: '16', OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '256', OTEL_SPAN_LINK_COUNT_LIMIT: '0' })).toEqual({
       ...LIMITS,
       attributeCountLimit: 16,
