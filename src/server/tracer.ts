@@ -82,23 +82,31 @@ const DEFAULT_LIMITS: SpanLimits = {
   attributePerLinkCountLimit: 128,
 };
 
-/** The `OTEL_SPAN_*` variables that set each limit (the SDK's names). */
-const LIMIT_VARIABLES: Record<keyof SpanLimits, string> = {
-  attributeCountLimit: 'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT',
-  attributeValueLengthLimit: 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT',
-  linkCountLimit: 'OTEL_SPAN_LINK_COUNT_LIMIT',
-  eventCountLimit: 'OTEL_SPAN_EVENT_COUNT_LIMIT',
-  attributePerEventCountLimit: 'OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT',
-  attributePerLinkCountLimit: 'OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT',
+/**
+ * The variables that set each limit, the span's own first (the SDK's names and order): the two
+ * attribute limits fall back to the general `OTEL_ATTRIBUTE_*` ones.
+ */
+const LIMIT_VARIABLES: Record<keyof SpanLimits, readonly string[]> = {
+  attributeCountLimit: ['OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'],
+  attributeValueLengthLimit: ['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'],
+  linkCountLimit: ['OTEL_SPAN_LINK_COUNT_LIMIT'],
+  eventCountLimit: ['OTEL_SPAN_EVENT_COUNT_LIMIT'],
+  attributePerEventCountLimit: ['OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT'],
+  attributePerLinkCountLimit: ['OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT'],
 };
 
-/** Span limits from the environment; a value that is not a whole number ≥ 0 is an error that names it. */
+/**
+ * Span limits from the environment. A value that is not a whole number is an error that names its
+ * variable; so is a value length of 0, which would empty every string (the SDK ignores it instead).
+ */
 export function spanLimitsFromEnv(env: NodeJS.ProcessEnv): SpanLimits {
   const limits: Record<string, number> = { ...DEFAULT_LIMITS };
-  for (const [key, variable] of Object.entries(LIMIT_VARIABLES)) {
-    const text = env[variable]?.trim();
-    if (!text) continue;
-    if (!/^\d+$/.test(text)) throw new Error(`${variable} must be a whole number of 0 or more; got "${env[variable]}".`);
+  for (const [key, variables] of Object.entries(LIMIT_VARIABLES)) {
+    const variable = variables.find((name) => env[name]?.trim());
+    if (variable === undefined) continue;
+    const text = (env[variable] as string).trim();
+    const least = key === 'attributeValueLengthLimit' ? 1 : 0;
+    if (!/^\d+$/.test(text) || Number(text) < least) throw new Error(`${variable} must be a whole number of ${least} or more; got "${env[variable]}".`);
     limits[key] = Number(text);
   }
   return limits as unknown as SpanLimits;
@@ -117,14 +125,11 @@ export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
   if (!SAMPLERS.includes(name)) {
     throw new Error(`OTEL_TRACES_SAMPLER takes ${SAMPLERS.join(', ')}; got "${name}".${didYouMean(name, SAMPLERS)}`);
   }
-  const ratio = () => {
-    const text = env.OTEL_TRACES_SAMPLER_ARG?.trim();
-    if (!text) return 1;
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`OTEL_TRACES_SAMPLER_ARG must be a probability from 0 to 1 for ${name}; got "${env.OTEL_TRACES_SAMPLER_ARG}".`);
-    return value;
-  };
-  const root = name.endsWith('always_on') ? new AlwaysOnSampler() : name.endsWith('always_off') ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(ratio());
+  // Checked whenever it is set, though only the ratio samplers read it: a malformed value is a mistake.
+  const text = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  const ratio = text ? Number(text) : 1;
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new Error(`OTEL_TRACES_SAMPLER_ARG must be a probability from 0 to 1; got "${env.OTEL_TRACES_SAMPLER_ARG}".`);
+  const root = name.endsWith('always_on') ? new AlwaysOnSampler() : name.endsWith('always_off') ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(ratio);
   return name.startsWith('parentbased_') ? new ParentBasedSampler(root) : root;
 }
 
@@ -164,31 +169,39 @@ function validParent(context: Context): SpanContext | undefined {
 }
 
 /**
- * Wall-clock time in milliseconds, with the monotonic clock's resolution: `performance.timeOrigin`
- * plus `performance.now()`, re-anchored to `Date.now()` when the two drift more than 10 ms apart
- * (checked once a second). Anchoring once, rather than per span as the SDK does, keeps a child's
- * start from moving against its parent's by `Date.now()`'s millisecond rounding.
+ * What to add to `performance.now()` for wall-clock milliseconds: `performance.timeOrigin`,
+ * re-anchored to `Date.now()` when the two drift more than 10 ms apart (checked at most once a
+ * second). A span takes the offset when it starts and times its end and events on the monotonic
+ * clock from there, so a step of the wall clock (NTP, a resumed VM) never changes a span's length.
+ * One offset for every span, rather than one per span from `Date.now()` as the SDK takes it, keeps
+ * a child's start from moving against its parent's by `Date.now()`'s millisecond rounding.
  */
 class WallClock {
   #offset = performance.timeOrigin;
   #checkedAt = -Infinity;
 
-  now(): number {
+  offset(): number {
     const monotonic = performance.now();
     if (monotonic - this.#checkedAt > 1000) {
       this.#checkedAt = monotonic;
       const wall = Date.now();
       if (Math.abs(wall - (monotonic + this.#offset)) > 10) this.#offset = wall - monotonic;
     }
-    return monotonic + this.#offset;
+    return this.#offset;
   }
+}
 
-  /** A `TimeInput` as wall-clock milliseconds (a number at most `performance.now()` is a performance timestamp, as in the SDK). */
-  toMillis(input: TimeInput): number {
-    if (typeof input === 'number') return input <= performance.now() ? input + this.#offset : input;
-    if (input instanceof Date) return input.getTime();
-    return hrTimeToMilliseconds(input);
-  }
+/**
+ * A `TimeInput` as wall-clock milliseconds, or undefined when it is not a time (NaN, an invalid
+ * Date). A number at most `performance.now()` is a performance timestamp, as in the SDK.
+ */
+function wallMillis(input: TimeInput, offset: number): number | undefined {
+  let millis: number;
+  if (typeof input === 'number') millis = input <= performance.now() ? input + offset : input;
+  else if (input instanceof Date) millis = input.getTime();
+  else if (isTimeInput(input)) millis = hrTimeToMilliseconds(input);
+  else return undefined;
+  return Number.isFinite(millis) ? millis : undefined;
 }
 
 /** A tracer provider whose spans are `RecordingSpan`s; register it with `register`. */
@@ -273,8 +286,9 @@ class RecordingTracer implements Tracer {
     const sampled = sampling.decision === SamplingDecision.RECORD_AND_SAMPLED;
     const spanContext: SpanContext = { traceId, spanId, traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, ...(traceState ? { traceState } : {}) };
     if (sampling.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(spanContext);
-    const startMs = options.startTime === undefined ? shared.clock.now() : shared.clock.toMillis(options.startTime);
-    const span = new RecordingSpan(name, kind, spanContext, parent, startMs, this.#scope, shared);
+    const offset = shared.clock.offset();
+    const startMs = (options.startTime === undefined ? undefined : wallMillis(options.startTime, offset)) ?? performance.now() + offset;
+    const span = new RecordingSpan(name, kind, spanContext, parent, startMs, offset, this.#scope, shared);
     span.setAttributes(attributes);
     if (sampling.attributes) span.setAttributes(sampling.attributes);
     for (const link of links) span.addLink(link);
@@ -285,7 +299,7 @@ class RecordingTracer implements Tracer {
   startActiveSpan<F extends (span: Span) => unknown>(name: string, ...rest: [F] | [SpanOptions, F] | [SpanOptions, Context, F]): ReturnType<F> {
     const fn = rest[rest.length - 1] as F;
     const options = rest.length > 1 ? (rest[0] as SpanOptions) : undefined;
-    const parent = rest.length > 2 ? (rest[1] as Context) : contextApi.active();
+    const parent = (rest.length > 2 ? (rest[1] as Context | undefined) : undefined) ?? contextApi.active();
     const span = this.startSpan(name, options, parent);
     return contextApi.with(trace.setSpan(parent, span), () => fn(span) as ReturnType<F>);
   }
@@ -311,16 +325,21 @@ export class RecordingSpan implements Span, ReadableSpan {
   readonly instrumentationScope: InstrumentationScope;
   readonly #spanContext: SpanContext;
   readonly #startMs: number;
+  /** `performance.now()` plus this is the span's wall-clock time (taken when it started). */
+  readonly #offset: number;
+  /** Set as `end` begins (processors' `onEnding` read it), −1 before. */
   #endMs = -1;
+  #ended = false;
   #attributeCount = 0;
   readonly #shared: TracerShared;
 
-  constructor(name: string, kind: SpanKind, spanContext: SpanContext, parent: SpanContext | undefined, startMs: number, scope: InstrumentationScope, shared: TracerShared) {
+  constructor(name: string, kind: SpanKind, spanContext: SpanContext, parent: SpanContext | undefined, startMs: number, offset: number, scope: InstrumentationScope, shared: TracerShared) {
     this.name = name;
     this.kind = kind;
     this.#spanContext = spanContext;
     this.parentSpanContext = parent;
     this.#startMs = startMs;
+    this.#offset = offset;
     this.instrumentationScope = scope;
     this.#shared = shared;
   }
@@ -346,7 +365,7 @@ export class RecordingSpan implements Span, ReadableSpan {
   }
 
   get ended(): boolean {
-    return this.#endMs >= 0;
+    return this.#ended;
   }
 
   spanContext(): SpanContext {
@@ -354,11 +373,17 @@ export class RecordingSpan implements Span, ReadableSpan {
   }
 
   isRecording(): boolean {
-    return this.#endMs < 0;
+    return !this.#ended;
+  }
+
+  /** Whether the span has ended, with the SDK's warning when something tries to change it then. */
+  #hasEnded(): boolean {
+    if (this.#ended) diag.warn(`Cannot change span "${this.name}": it has ended.`);
+    return this.#ended;
   }
 
   setAttribute(key: string, value: AttributeValue | undefined): this {
-    if (value === undefined || value === null || this.#endMs >= 0) return this;
+    if (value === undefined || value === null || this.#hasEnded()) return this;
     if (key.length === 0) {
       diag.warn(`Invalid attribute key: ${key}`);
       return this;
@@ -383,7 +408,7 @@ export class RecordingSpan implements Span, ReadableSpan {
   }
 
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
-    if (this.#endMs >= 0) return this;
+    if (this.#hasEnded()) return this;
     const limits = this.#shared.limits;
     if (limits.eventCountLimit === 0) {
       this.droppedEventsCount++;
@@ -398,13 +423,13 @@ export class RecordingSpan implements Span, ReadableSpan {
       this.droppedEventsCount++;
     }
     const [kept, dropped] = limited(attributes, limits.attributePerEventCountLimit, limits.attributeValueLengthLimit);
-    const clock = this.#shared.clock;
-    this.events.push({ name, attributes: kept, time: millisToHrTime(time === undefined ? clock.now() : clock.toMillis(time)), droppedAttributesCount: dropped });
+    const millis = (time === undefined ? undefined : wallMillis(time, this.#offset)) ?? performance.now() + this.#offset;
+    this.events.push({ name, attributes: kept, time: millisToHrTime(millis), droppedAttributesCount: dropped });
     return this;
   }
 
   addLink(link: Link): this {
-    if (this.#endMs >= 0) return this;
+    if (this.#hasEnded()) return this;
     const limits = this.#shared.limits;
     if (limits.linkCountLimit === 0) {
       this.droppedLinksCount++;
@@ -430,26 +455,34 @@ export class RecordingSpan implements Span, ReadableSpan {
 
   /** As the spec says: UNSET changes nothing, OK is final, and only an ERROR keeps a message. */
   setStatus(status: SpanStatus): this {
-    if (this.#endMs >= 0 || status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) return this;
+    if (this.#hasEnded() || status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) return this;
     this.status = status.code === SpanStatusCode.ERROR && typeof status.message === 'string' ? { code: status.code, message: status.message } : { code: status.code };
     return this;
   }
 
   updateName(name: string): this {
-    if (this.#endMs < 0) this.name = name;
+    if (!this.#hasEnded()) this.name = name;
     return this;
   }
 
+  /**
+   * Ends the span: at `endTime` if it is a valid time, else now; never before its start (as in the
+   * SDK, a start given later than the end makes a span of zero length). Processors' `onEnding`
+   * sees the end time with the span still writable, `onEnd` the ended span.
+   */
   end(endTime?: TimeInput): void {
-    if (this.#endMs >= 0) {
-      diag.error(`${this.name} ${this.#spanContext.traceId}-${this.#spanContext.spanId} - You can only call end() on a span once.`);
+    if (this.#ended) {
+      diag.error(`Span "${this.name}" was ended twice; only the first end counts.`);
       return;
     }
-    const clock = this.#shared.clock;
+    const given = endTime === undefined ? undefined : wallMillis(endTime, this.#offset);
+    if (endTime !== undefined && given === undefined) diag.warn(`Span "${this.name}" was ended at an invalid time; it ends now.`);
+    this.#endMs = Math.max(this.#startMs, given ?? performance.now() + this.#offset);
     const processors = this.#shared.processors;
     for (const processor of processors) processor.onEnding?.(this);
-    // A start time given by the caller later than the end: zero length, as in the SDK.
-    this.#endMs = Math.max(this.#startMs, endTime === undefined ? clock.now() : clock.toMillis(endTime));
+    this.#ended = true;
+    if (this.droppedLinksCount > 0) diag.warn(`Dropped ${this.droppedLinksCount} links because linkCountLimit reached`);
+    if (this.droppedEventsCount > 0) diag.warn(`Dropped ${this.droppedEventsCount} events because eventCountLimit reached`);
     for (const processor of processors) processor.onEnd(this);
   }
 
@@ -458,7 +491,7 @@ export class RecordingSpan implements Span, ReadableSpan {
     const attributes: Attributes = {};
     if (typeof exception === 'string') attributes['exception.message'] = exception;
     else if (exception) {
-      const type = exception.code !== undefined && exception.code !== '' && exception.code !== 0 ? String(exception.code) : exception.name;
+      const type = exception.code ? String(exception.code) : exception.name;
       if (type) attributes['exception.type'] = type;
       if (exception.message) attributes['exception.message'] = exception.message;
       if (exception.stack) attributes['exception.stacktrace'] = exception.stack;
@@ -474,12 +507,13 @@ function isTimeInput(value: unknown): value is TimeInput {
   return typeof value === 'number' || value instanceof Date || (Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'number');
 }
 
-/** A string (or each string of an array) cut to `limit` characters. */
+/**
+ * A string (or each string of an array) cut to `limit` characters. An array is copied either way,
+ * as in the SDK: the caller may change its own later.
+ */
 function truncate(value: AttributeValue, limit: number): AttributeValue {
-  if (limit === Infinity) return value;
-  if (typeof value === 'string') return value.length > limit ? value.slice(0, limit) : value;
   if (Array.isArray(value)) return value.map((item: unknown) => (typeof item === 'string' && item.length > limit ? item.slice(0, limit) : item)) as AttributeValue;
-  return value;
+  return typeof value === 'string' && value.length > limit ? value.slice(0, limit) : value;
 }
 
 /** The valid attributes of an event or a link, at most `count` of them, and how many were dropped. */

@@ -252,7 +252,7 @@ describe('exporter settings that cannot work', () => {
       'OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json; got "grpc" (gRPC is not supported).',
     );
     expect(() => registerTelemetry({ env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidraito' } })).toThrow('OTEL_TRACES_SAMPLER takes always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio; got "parentbased_traceidraito". Did you mean "parentbased_traceidratio"?');
-    expect(() => registerTelemetry({ env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' } })).toThrow('OTEL_TRACES_SAMPLER_ARG must be a probability from 0 to 1 for traceidratio; got "2".');
+    expect(() => registerTelemetry({ env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' } })).toThrow('OTEL_TRACES_SAMPLER_ARG must be a probability from 0 to 1; got "2".');
     expect(() => registerTelemetry({ env: { OTEL_SPAN_LINK_COUNT_LIMIT: 'all' } })).toThrow('OTEL_SPAN_LINK_COUNT_LIMIT must be a whole number of 0 or more; got "all".');
   });
 });

@@ -1,9 +1,9 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Tracer } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { hrTimeToMilliseconds, suppressTracing } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider, InMemorySpanExporter, ParentBasedSampler as SdkParentBasedSampler, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { describe, expect, it } from 'vitest';
-import { PooledIdGenerator } from '../../src/server/telemetry.js';
+import { describe, expect, it, vi } from 'vitest';
+import { PooledIdGenerator, SynchronousContextManager } from '../../src/server/telemetry.js';
 import { RecordingTracerProvider, samplerFromEnv, spanLimitsFromEnv, type SpanLimits } from '../../src/server/tracer.js';
 
 const resource = resourceFromAttributes({ 'service.name': 'tracer-test' });
@@ -154,6 +154,113 @@ describe('Tessera’s tracer provider', () => {
     expect(ms(spans.get('backwards') as ReadableSpan)).toEqual({ start: 1_700_000_000_000, end: 1_700_000_000_000, duration: 0 });
   });
 
+  it('keeps a span’s length when the wall clock steps while it is open', () => {
+    const { ours } = providers();
+    let monotonic = 10_000;
+    const wall = Date.now();
+    vi.spyOn(performance, 'now').mockImplementation(() => monotonic);
+    const dateNow = vi.spyOn(Date, 'now').mockReturnValue(wall);
+    try {
+      const open = ours.tracer.startSpan('open across the step', {}, ROOT_CONTEXT);
+      // 1.5 s later the wall clock has jumped an hour ahead (NTP, a resumed VM).
+      monotonic += 1_500;
+      dateNow.mockReturnValue(wall + 1_500 + 3_600_000);
+      const after = ours.tracer.startSpan('started after the step', {}, ROOT_CONTEXT);
+      after.end();
+      open.end();
+    } finally {
+      vi.restoreAllMocks();
+    }
+    const spans = new Map(ours.exporter.getFinishedSpans().map((span) => [span.name, span]));
+    const open = spans.get('open across the step') as ReadableSpan;
+    expect(hrTimeToMilliseconds(open.duration)).toBeCloseTo(1_500, 3);
+    expect(hrTimeToMilliseconds(open.startTime)).toBeCloseTo(wall, -1);
+    // A span that starts after the step is on the new wall time.
+    expect(hrTimeToMilliseconds((spans.get('started after the step') as ReadableSpan).startTime)).toBeCloseTo(wall + 1_500 + 3_600_000, -1);
+  });
+
+  it('ends once, at now, when given an invalid end time; processors see the end time in onEnding', () => {
+    const exporter = new InMemorySpanExporter();
+    const ending: [number[], boolean][] = [];
+    const tracer = new RecordingTracerProvider({
+      resource,
+      sampler: samplerFromEnv({}),
+      spanProcessors: [{ onStart: () => {}, onEnding: (span) => ending.push([span.endTime, span.isRecording()]), onEnd: () => {}, forceFlush: async () => {}, shutdown: async () => {} }, new SimpleSpanProcessor(exporter)],
+      idGenerator: new PooledIdGenerator(),
+    }).getTracer('t');
+    const before = Date.now();
+    const span = tracer.startSpan('invalid end', {}, ROOT_CONTEXT);
+    span.end(new Date('not a date'));
+    span.setAttribute('after end', 1);
+    span.end();
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
+    const [finished] = exporter.getFinishedSpans() as [ReadableSpan];
+    expect(finished.attributes).toEqual({});
+    expect(hrTimeToMilliseconds(finished.endTime)).toBeGreaterThanOrEqual(before - 1);
+    expect(ending).toEqual([[finished.endTime, true]]);
+  });
+
+  it('copies array attributes, and types an exception without a code by its name', () => {
+    const { ours } = providers();
+    const list = ['a', 'b'];
+    const span = ours.tracer.startSpan('copies', { attributes: { list } }, ROOT_CONTEXT);
+    list.push('changed later');
+    span.recordException(Object.assign(new Error('killed'), { code: null }) as never);
+    span.end();
+    const [finished] = ours.exporter.getFinishedSpans() as [ReadableSpan];
+    expect(finished.attributes.list).toEqual(['a', 'b']);
+    expect(finished.events[0]?.attributes?.['exception.type']).toBe('Error');
+  });
+
+  it('starts active spans as the API’s overloads say, in the active context when none is given', () => {
+    const manager = new SynchronousContextManager();
+    context.setGlobalContextManager(manager);
+    try {
+      const { ours } = providers();
+      const outer = ours.tracer.startSpan('outer', {}, ROOT_CONTEXT);
+      const seen = context.with(trace.setSpan(ROOT_CONTEXT, outer), () => [
+        ours.tracer.startActiveSpan('fn only', (span: Span) => [trace.getActiveSpan() === span, span]),
+        ours.tracer.startActiveSpan('options', { kind: SpanKind.CLIENT }, (span: Span) => [trace.getActiveSpan() === span, span]),
+        ours.tracer.startActiveSpan('undefined context', {}, undefined as never, (span: Span) => [trace.getActiveSpan() === span, span]),
+        ours.tracer.startActiveSpan('root context', {}, ROOT_CONTEXT, (span: Span) => [trace.getActiveSpan() === span, span]),
+      ]);
+      const parents = seen.map(([active, span]) => [active, (span as unknown as ReadableSpan).parentSpanContext?.spanId]);
+      const outerId = outer.spanContext().spanId;
+      expect(parents).toEqual([
+        [true, outerId],
+        [true, outerId],
+        [true, outerId],
+        [true, undefined],
+      ]);
+      expect((seen[1]?.[1] as unknown as ReadableSpan).kind).toBe(SpanKind.CLIENT);
+    } finally {
+      context.disable();
+    }
+  });
+
+  it('warns, as the SDK does, when a span drops links or events or is changed after it ended', () => {
+    const warnings: string[] = [];
+    diag.setLogger({ error: (m) => warnings.push(m), warn: (m) => warnings.push(m), info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const { ours } = providers({ ...LIMITS, linkCountLimit: 1, eventCountLimit: 1 });
+      const span = ours.tracer.startSpan('limited', {}, ROOT_CONTEXT);
+      span.addLinks([{ context: span.spanContext() }, { context: span.spanContext() }, { context: span.spanContext() }]);
+      span.addEvent('one');
+      span.addEvent('two');
+      span.end();
+      span.setAttribute('late', 1);
+      span.end();
+    } finally {
+      diag.disable();
+    }
+    expect(warnings).toEqual([
+      'Dropped 2 links because linkCountLimit reached',
+      'Dropped 1 events because eventCountLimit reached',
+      'Cannot change span "limited": it has ended.',
+      'Span "limited" was ended twice; only the first end counts.',
+    ]);
+  });
+
   it('reads as an unended span until it ends', () => {
     const { ours } = providers();
     const span = ours.tracer.startSpan('open', {}, ROOT_CONTEXT) as unknown as ReadableSpan & { isRecording(): boolean; end(): void };
@@ -190,7 +297,9 @@ describe('the sampler from OTEL_TRACES_SAMPLER', () => {
       'OTEL_TRACES_SAMPLER takes always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio; got "parentbased_traceidraito". Did you mean "parentbased_traceidratio"?',
     );
     expect(() => samplerFromEnv({ OTEL_TRACES_SAMPLER: 'jaeger_remote' })).toThrow('OTEL_TRACES_SAMPLER takes always_on');
-    expect(() => samplerFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '10%' })).toThrow('OTEL_TRACES_SAMPLER_ARG must be a probability from 0 to 1 for traceidratio; got "10%".');
+    expect(() => samplerFromEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '10%' })).toThrow('OTEL_TRACES_SAMPLER_ARG must be a probability from 0 to 1; got "10%".');
+    // Checked whatever the sampler, though only the ratio samplers read it.
+    expect(() => samplerFromEnv({ OTEL_TRACES_SAMPLER_ARG: 'ten percent' })).toThrow('OTEL_TRACES_SAMPLER_ARG must be a probability from 0 to 1; got "ten percent".');
     expect(() => samplerFromEnv({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' })).toThrow('got "1.5"');
   });
 });
@@ -207,5 +316,10 @@ describe('span limits from OTEL_SPAN_*_LIMIT', () => {
     });
     expect(() => spanLimitsFromEnv({ OTEL_SPAN_LINK_COUNT_LIMIT: '-1' })).toThrow('OTEL_SPAN_LINK_COUNT_LIMIT must be a whole number of 0 or more; got "-1".');
     expect(() => spanLimitsFromEnv({ OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: 'lots' })).toThrow('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT must be a whole number of 0 or more; got "lots".');
+    // A value length of 0 would empty every string.
+    expect(() => spanLimitsFromEnv({ OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '0' })).toThrow('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT must be a whole number of 1 or more; got "0".');
+    // The general attribute limits apply where the span's own are not set, as in the SDK.
+    expect(spanLimitsFromEnv({ OTEL_ATTRIBUTE_COUNT_LIMIT: '8', OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '64', OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '32' })).toMatchObject({ attributeCountLimit: 8, attributeValueLengthLimit: 32 });
+    expect(() => spanLimitsFromEnv({ OTEL_ATTRIBUTE_COUNT_LIMIT: '-3' })).toThrow('OTEL_ATTRIBUTE_COUNT_LIMIT must be a whole number of 0 or more; got "-3".');
   });
 });
