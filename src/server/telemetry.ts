@@ -63,6 +63,9 @@ export interface RegisteredTelemetry {
 
 type RolloutSnapshot = ReturnType<RolloutManager['snapshot']>[number];
 
+/** Spans each exporter's batch processor holds, unless `OTEL_BSP_MAX_QUEUE_SIZE` is set. */
+const DEFAULT_QUEUE_SIZE = 16_384;
+
 /** The values of `OTEL_TRACES_EXPORTER` that Tessera knows (`none`: only `--trace-file`, if given). */
 const TRACE_EXPORTERS: readonly string[] = ['otlp', 'zipkin', 'console', 'none'];
 
@@ -106,9 +109,12 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
   const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
   // Each exporter's queue reports at /metrics: spans exported, failed and dropped from a full queue
   // (otel_sdk_processor_span_processed_total by error_type), and the queue's size and capacity.
-  // (The option is the base processor's, which the shim passes on but does not declare.)
-  const selfObservation = { selfObsMeterProvider: meterProvider } as ConstructorParameters<typeof BatchSpanProcessor>[1];
-  const processors = [...exporters.map((e) => new BatchSpanProcessor(e.exporter, selfObservation)), ...(options.spanProcessors ?? [])];
+  // (The option is the base processor's, which the shim passes on but does not declare.) The
+  // queue holds 16,384 spans unless OTEL_BSP_MAX_QUEUE_SIZE says otherwise: a request has about a
+  // dozen spans, and the spec's 2,048 (some 150 requests) overflowed while one export was in flight.
+  const batching = () =>
+    ({ selfObsMeterProvider: meterProvider, ...(process.env.OTEL_BSP_MAX_QUEUE_SIZE?.trim() ? {} : { maxQueueSize: DEFAULT_QUEUE_SIZE }) }) as ConstructorParameters<typeof BatchSpanProcessor>[1];
+  const processors = [...exporters.map((e) => new BatchSpanProcessor(e.exporter, batching())), ...(options.spanProcessors ?? [])];
   // Read even when nothing is exported: a misspelt variable is found before it matters.
   const sampler = samplerFromEnv(env);
   const spanLimits = spanLimitsFromEnv(env);

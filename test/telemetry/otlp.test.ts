@@ -27,6 +27,13 @@ async function score(url: string, headers: Record<string, string> = {}): Promise
   return body.data.creditScore;
 }
 
+/** The export queue's capacity, as the batch span processor reports it at /metrics. */
+async function queueCapacity(url: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', url))).text();
+  const line = text.split('\n').find((l) => l.startsWith('otel_sdk_processor_span_queue_capacity{'));
+  return Number(line?.split(' ').at(-1));
+}
+
 let receiver: OtlpReceiver;
 
 beforeAll(async () => {
@@ -151,11 +158,14 @@ describe('tessera serve exporting OTLP over HTTP', () => {
       OTEL_TRACES_EXPORTER: 'zipkin',
       OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${receiver.endpoint}/api/v2/spans`,
       OTEL_SERVICE_NAME: 'tessera-zipkin',
+      OTEL_BSP_MAX_QUEUE_SIZE: '4096',
     });
     let stopped = false;
     try {
       await serve.waitFor(/^Traces: /m);
       expect(serve.stderr()).toContain(`Traces: Zipkin ${receiver.endpoint}/api/v2/spans. Metrics: `);
+      // The variable sets the export queue's size (its default is below).
+      expect(await queueCapacity(serve.url)).toBe(4096);
       const answer = await score(serve.url);
       expect(await serve.stop()).toBe(0);
       stopped = true;
@@ -228,6 +238,8 @@ describe('a collector that cannot be reached', () => {
       return line ? Number(line.split(' ').at(-1)) : 0;
     };
     try {
+      // Tessera's default queue: about a thousand requests' spans, where the spec's 2,048 overflowed.
+      expect(await queueCapacity(serve.url)).toBe(16_384);
       await score(serve.url);
       await serve.waitFor(/^error: OpenTelemetry: Error: connect ECONNREFUSED/m);
       await score(serve.url);
