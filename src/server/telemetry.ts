@@ -32,7 +32,8 @@ export interface TelemetryOptions {
   readonly traceFile?: string;
   /**
    * Where the OpenTelemetry SDK's warnings and errors go (a failed export, spans dropped from a full
-   * export queue), each kind at most once a minute; without one they are not reported.
+   * export queue): each kind at once, then at most once a minute with a count of repeats
+   * (`./diagnostics.ts`). Without one they are not reported.
    */
   readonly logger?: Logger;
   /** Extra span processors (tests use an in-memory exporter). */
@@ -81,6 +82,10 @@ const TRACE_EXPORTERS: readonly string[] = ['otlp', 'zipkin', 'console', 'none']
  */
 export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTelemetry {
   const env = options.env ?? process.env;
+  // Read first, and even when nothing is exported: a misspelt variable stops the start-up before
+  // anything is opened or registered.
+  const sampler = samplerFromEnv(env);
+  const spanLimits = spanLimitsFromEnv(env);
   const resource = defaultResource()
     .merge(resourceFromAttributes({ 'service.name': 'tessera' }))
     .merge(detectResources({ detectors: [envDetector] }));
@@ -115,9 +120,6 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
   const batching = () =>
     ({ selfObsMeterProvider: meterProvider, ...(process.env.OTEL_BSP_MAX_QUEUE_SIZE?.trim() ? {} : { maxQueueSize: DEFAULT_QUEUE_SIZE }) }) as ConstructorParameters<typeof BatchSpanProcessor>[1];
   const processors = [...exporters.map((e) => new BatchSpanProcessor(e.exporter, batching())), ...(options.spanProcessors ?? [])];
-  // Read even when nothing is exported: a misspelt variable is found before it matters.
-  const sampler = samplerFromEnv(env);
-  const spanLimits = spanLimitsFromEnv(env);
   // With nowhere to send spans, no tracer is registered: the API stays a no-op and tracing costs
   // next to nothing (no trace ids either; an incoming traceparent is then not continued).
   const tracerProvider =

@@ -12,10 +12,10 @@
  * - **What this one does instead.** A span keeps its times as numbers and builds the arrays only
  *   when an exporter reads them; it allocates events only for a span that has them; a parent
  *   recorded here is known to be valid.
- * - **What is the same.** Sampling (`OTEL_TRACES_SAMPLER` and `_ARG`, with the SDK's ratio sampler),
- *   the span limits (`OTEL_SPAN_*_LIMIT`; links default to 1,024, not 128), the SDK's span
- *   processors and exporters, exception events, suppressed tracing, and the spec's rules for a span
- *   that has ended.
+ * - **What is the same.** Sampling (`OTEL_TRACES_SAMPLER` and `_ARG`, with the SDK's ratio
+ *   sampler), the span limits (`OTEL_SPAN_*_LIMIT`, else `OTEL_ATTRIBUTE_*`; links default to
+ *   1,024, not 128), the SDK's span processors and exporters, exception events, suppressed tracing,
+ *   its warnings, and the spec's rules for a span that has ended.
  */
 import {
   context as contextApi,
