@@ -5,6 +5,7 @@ import { createEngine, type Engine } from '../execution/engine.js';
 import type { createServer } from '../server/server.js';
 import { watchFiles, type Watcher } from '../server/watch.js';
 import { RolloutManager } from '../routing/rollouts/index.js';
+import { MEMORY_STORE_MAX_DECISIONS } from '../state/index.js';
 import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, STATE_OPTION, stateLocation } from './args.js';
 import { openStore } from './state.js';
 import type { Command, CommandIO } from './command.js';
@@ -72,7 +73,7 @@ Environment: TESSERA_PIPELINES (comma-separated), TESSERA_STATE (default .tesser
     const server = createServer({ engine: createEngine(loaded.pipelines, { rollouts, tracing }), graphiql: values.graphiql, logger, telemetry, tracing, ...(adminToken ? { adminToken } : {}) });
     const url = await server.listen(port, host);
     io.stdout(`Tessera serving ${describe(loaded.pipelines)} at ${url.href}`);
-    io.stderr(`State: ${state === 'memory' ? 'in memory (nothing is kept)' : state}. Admin operations: ${adminToken ? 'enabled' : 'disabled (set TESSERA_ADMIN_TOKEN)'}.`);
+    io.stderr(`State: ${state === 'memory' ? `in memory (nothing is kept after exit; decisions of the last ${MEMORY_STORE_MAX_DECISIONS.toLocaleString('en')} requests)` : state}. Admin operations: ${adminToken ? 'enabled' : 'disabled (set TESSERA_ADMIN_TOKEN)'}.`);
     const traces = !tracing && telemetry.tracing ? 'off (TESSERA_TRACING=off)' : telemetry.destinations.length > 0 ? telemetry.destinations.join('; ') : 'not exported (set OTEL_EXPORTER_OTLP_ENDPOINT or --trace-file)';
     io.stderr(`Traces: ${traces}. Metrics: ${new URL('/metrics', url).href}.`);
     const watcher = values.watch ? await watchPipelines(locations, loaded.pipelines, server, rollouts, io, tracing) : undefined;

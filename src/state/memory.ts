@@ -3,8 +3,21 @@ import type { ArmRecord, DecisionRecord, NodeKey, RolloutEvent, RolloutRecord, S
 
 type MutableArm = { assignments: number; outcomes: { count: number; sum: number; sumSquares: number } };
 
+/**
+ * Decisions an in-memory store keeps by default, the oldest forgotten first: some 250 bytes each, so
+ * about 250 MB. Without a bound, a server on `--state memory` answering thousands of requests a
+ * second would grow by gigabytes an hour (decisions are otherwise pruned after 30 days).
+ */
+export const MEMORY_STORE_MAX_DECISIONS = 1_000_000;
+
+export interface MemoryStoreOptions {
+  /** Decisions kept at most; beyond it the oldest is forgotten (its outcomes then answer `unknown_request`). */
+  readonly maxDecisions?: number;
+}
+
 /** The same contract as the SQLite store, in memory: for unit tests and throwaway runs. */
-export function createMemoryStore(): StateStore {
+export function createMemoryStore(options: MemoryStoreOptions = {}): StateStore {
+  const maxDecisions = options.maxDecisions ?? MEMORY_STORE_MAX_DECISIONS;
   const rollouts = new Map<string, RolloutRecord>();
   const events: RolloutEvent[] = [];
   // Decisions are most of what a busy in-memory store holds: one compact string per request
@@ -21,6 +34,13 @@ export function createMemoryStore(): StateStore {
     }),
   });
   const outcomes = new Set<string>();
+  /** Drops the oldest decision (a Map iterates in insertion order) and the outcomes recorded for it; the arms' counts stay. */
+  const forgetOldest = () => {
+    const [requestId, stored] = decisions.entries().next().value as [string, { pipeline: string; at: number; nodes: string }];
+    decisions.delete(requestId);
+    outcomes.delete(`${requestId}\u0000`);
+    for (const { node } of unpack(requestId, stored).nodes) outcomes.delete(`${requestId}\u0000${node}`);
+  };
   const arms = new Map<string, MutableArm>();
   const keyOf = (key: NodeKey) => `${key.pipeline}\u0000${key.node}`;
   const armKey = (pipeline: string, node: string, scope: string, version: string) => [pipeline, node, scope, version].join('\u0000');
@@ -59,6 +79,7 @@ export function createMemoryStore(): StateStore {
         if (decisions.has(record.requestId)) continue;
         decisions.set(record.requestId, { pipeline: record.pipeline, at: record.at, nodes: pack(record) });
         for (const d of record.nodes) if (d.scope !== undefined) arm(record.pipeline, d.node, d.scope, d.version).assignments++;
+        if (decisions.size > maxDecisions) forgetOldest();
       }
     },
     async decision(requestId) {

@@ -87,6 +87,23 @@ describe.each(stores)('%s state store', (_name, open) => {
   });
 });
 
+describe('memory store', () => {
+  it('keeps at most maxDecisions decisions, forgetting the oldest with its outcomes; the arms keep their counts', async () => {
+    const store = createMemoryStore({ maxDecisions: 3 });
+    const decision = (requestId: string) => ({ requestId, pipeline: 'creditScore', at: 5000, nodes: [{ node: 'repayment', version: 'v1', scope: 'exp-1' }] });
+    await store.appendDecisions([decision('r1'), decision('r2')]);
+    expect(await store.recordOutcomes([{ requestId: 'r1', value: 1 }], 6000)).toMatchObject([{ status: 'accepted' }]);
+    await store.appendDecisions([decision('r3'), decision('r4'), decision('r5')]);
+    expect(await Promise.all(['r1', 'r2', 'r3', 'r4', 'r5'].map(async (id) => (await store.decision(id)) !== undefined))).toEqual([false, false, true, true, true]);
+    // A forgotten request's outcome is unknown, not a duplicate; a kept one's is attributed.
+    const results = await store.recordOutcomes([{ requestId: 'r1', value: 1 }, { requestId: 'r2', value: 1 }, { requestId: 'r5', value: 0 }], 7000);
+    expect(results.map((r) => r.status)).toEqual(['unknown_request', 'unknown_request', 'accepted']);
+    expect(await store.armStats({ pipeline: 'creditScore', node: 'repayment' }, 'exp-1')).toEqual([
+      { pipeline: 'creditScore', node: 'repayment', scope: 'exp-1', version: 'v1', assignments: 5, outcomes: { count: 2, sum: 1, sumSquares: 1 } },
+    ]);
+  });
+});
+
 describe('sqlite store shared by two connections', () => {
   it('sees the other connection’s committed writes, and rejects its stale revision', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'tessera-state-')), 'state.db');
