@@ -116,7 +116,7 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
   // (otel_sdk_processor_span_processed_total by error_type), and the queue's size and capacity.
   // (The option is the base processor's, which the shim passes on but does not declare.) The
   // queue holds 16,384 spans unless OTEL_BSP_MAX_QUEUE_SIZE says otherwise: a request has about a
-  // dozen spans, and the spec's 2,048 (some 150 requests) overflowed while one export was in flight.
+  // dozen spans, and the spec's 2,048 (about 170 requests) overflowed while one export was in flight.
   const batching = () =>
     ({ selfObsMeterProvider: meterProvider, ...(process.env.OTEL_BSP_MAX_QUEUE_SIZE?.trim() ? {} : { maxQueueSize: DEFAULT_QUEUE_SIZE }) }) as ConstructorParameters<typeof BatchSpanProcessor>[1];
   const processors = [...exporters.map((e) => new BatchSpanProcessor(e.exporter, batching())), ...(options.spanProcessors ?? [])];
