@@ -18,6 +18,7 @@ export interface MemoryStoreOptions {
 /** The same contract as the SQLite store, in memory: for unit tests and throwaway runs. */
 export function createMemoryStore(options: MemoryStoreOptions = {}): StateStore {
   const maxDecisions = options.maxDecisions ?? MEMORY_STORE_MAX_DECISIONS;
+  if (!Number.isSafeInteger(maxDecisions) || maxDecisions < 1) throw new TypeError(`createMemoryStore: maxDecisions must be a whole number of 1 or more; got ${String(maxDecisions)}.`);
   const rollouts = new Map<string, RolloutRecord>();
   const events: RolloutEvent[] = [];
   // Decisions are most of what a busy in-memory store holds: one compact string per request

@@ -102,6 +102,12 @@ describe('memory store', () => {
       { pipeline: 'creditScore', node: 'repayment', scope: 'exp-1', version: 'v1', assignments: 5, outcomes: { count: 2, sum: 1, sumSquares: 1 } },
     ]);
   });
+
+  it('refuses a maxDecisions that is not a whole number of 1 or more', () => {
+    expect(() => createMemoryStore({ maxDecisions: 0 })).toThrow('createMemoryStore: maxDecisions must be a whole number of 1 or more; got 0.');
+    expect(() => createMemoryStore({ maxDecisions: 2.5 })).toThrow('got 2.5.');
+    expect(() => createMemoryStore({ maxDecisions: Number.NaN })).toThrow('got NaN.');
+  });
 });
 
 describe('sqlite store shared by two connections', () => {
