@@ -28,4 +28,10 @@ export interface ExecutorContext {
 /** One node kind at run time: computes one version's outputs for one row. */
 export interface NodeExecutor {
   execute(version: number, scope: RowScope): PromiseOrValue<NodeOutputs>;
+  /**
+   * `execute` reads the active span (the ONNX batcher links its model run to the node span of every
+   * row it serves): a traced run makes the node's span active around it. Other executors run
+   * without, which spares a context per node.
+   */
+  readonly readsActiveSpan?: boolean;
 }

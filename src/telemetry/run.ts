@@ -25,12 +25,6 @@ export interface NodeTiming {
   readonly batchSize: number | null;
 }
 
-/** The span of a node execution in progress, and the context it is active in. */
-interface NodeSpan {
-  readonly span: Span;
-  readonly context: Context;
-}
-
 /**
  * The telemetry of one pipeline run: its span and its nodes' spans (only when a tracer records:
  * an unsampled or untraced request creates one non-recording span and nothing else), per-node
@@ -51,7 +45,7 @@ export class RunTelemetry {
   readonly #versions: (string | undefined)[];
   readonly #batches: (BatchInfo | undefined)[];
   /** Per node, its span while it runs (only when the run is traced). */
-  readonly #spans: (NodeSpan | undefined)[] | undefined;
+  readonly #spans: (Span | undefined)[] | undefined;
 
   constructor(plan: PipelinePlan, engine: EngineTelemetry, requestId: string, unitKey: string, traceContext?: Context) {
     this.#plan = plan;
@@ -90,27 +84,17 @@ export class RunTelemetry {
     this.#starts[node.index] = performance.now();
     this.#versions[node.index] = decision.version;
     if (!this.#spans) return;
-    const span = tracer().startSpan(
-      SpanName.node(node.def.id),
-      {
-        attributes: {
-          [Attr.node]: node.def.id,
-          [Attr.nodeKind]: node.def.kind,
-          [Attr.version]: decision.version,
-          [Attr.versionSha256]: decision.sha256,
-          [Attr.policy]: decision.policy,
-          [Attr.variant]: decision.variant,
-        },
-      },
-      this.#context,
-    );
-    this.#spans[node.index] = { span, context: trace.setSpan(this.#context as Context, span) };
+    const { name, attributes } = nodeSpanOptions(node, decision);
+    this.#spans[node.index] = tracer().startSpan(name, { attributes }, this.#context);
   }
 
-  /** Runs `fn` with the node's span active, so that the model batcher can link to it. */
+  /**
+   * Runs `fn` with the node's span active, so that the model batcher can link to it: only for an
+   * executor that reads it (`readsActiveSpan`), the others run as they are.
+   */
   within<T>(node: PlannedNode, fn: () => T): T {
-    const active = this.#spans?.[node.index];
-    return active ? context.with(active.context, fn) : fn();
+    const span = this.#spans?.[node.index];
+    return span && node.executor.readsActiveSpan ? context.with(trace.setSpan(this.#context as Context, span), fn) : fn();
   }
 
   nodeFinished(node: PlannedNode, decision: RoutingDecisionLike, outputs: NodeOutputs | undefined, error: TesseraError | undefined): void {
@@ -125,7 +109,7 @@ export class RunTelemetry {
     instruments.nodeDuration.record(duration, attributes);
     instruments.countVersion(attributes);
     if (error) instruments.nodeErrors.add(1, { ...attributes, [Attr.errorCode]: error.code });
-    const span = this.#spans?.[node.index]?.span;
+    const span = this.#spans?.[node.index];
     if (!span) return;
     if (decision.variant === 'fallback') span.setAttributes({ [Attr.fallback]: decision.policy, [Attr.version]: decision.version, [Attr.versionSha256]: decision.sha256 });
     if (batch) {
@@ -148,7 +132,7 @@ export class RunTelemetry {
   nodeFellBack(node: PlannedNode, original: RoutingDecisionLike, error: TesseraError): void {
     const attributes = metricAttributes(this.#plan.name, node, original.version, original.variant);
     this.#engine.instruments.nodeErrors.add(1, { ...attributes, [Attr.errorCode]: error.code });
-    this.#spans?.[node.index]?.span.recordException({ code: error.code, message: error.message });
+    this.#spans?.[node.index]?.recordException({ code: error.code, message: error.message });
   }
 
   /**
@@ -206,6 +190,27 @@ interface RoutingDecisionLike {
   readonly sha256: string;
   readonly policy: string;
   readonly variant: string;
+}
+
+/** A node span's name and attributes, once per planned node and routing decision (decisions are shared by the requests they describe). */
+const nodeSpanCache = new WeakMap<PlannedNode, { name: string; byDecision: WeakMap<RoutingDecisionLike, Attributes> }>();
+
+function nodeSpanOptions(node: PlannedNode, decision: RoutingDecisionLike): { name: string; attributes: Attributes } {
+  let cached = nodeSpanCache.get(node);
+  if (!cached) nodeSpanCache.set(node, (cached = { name: SpanName.node(node.def.id), byDecision: new WeakMap() }));
+  let attributes = cached.byDecision.get(decision);
+  if (!attributes) {
+    attributes = Object.freeze({
+      [Attr.node]: node.def.id,
+      [Attr.nodeKind]: node.def.kind,
+      [Attr.version]: decision.version,
+      [Attr.versionSha256]: decision.sha256,
+      [Attr.policy]: decision.policy,
+      [Attr.variant]: decision.variant,
+    });
+    cached.byDecision.set(decision, attributes);
+  }
+  return { name: cached.name, attributes };
 }
 
 /** Per planned node, per version, per variant. */

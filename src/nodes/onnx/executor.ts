@@ -38,6 +38,7 @@ export function createOnnxExecutor(node: OnnxNodeDef, context: ExecutorContext):
     return batcher;
   });
   return {
+    readsActiveSpan: true,
     execute(version, scope) {
       const batcher = versions[version] as Batcher<QueuedRow, NodeOutputs>;
       return batcher.load({ scope, enqueuedAt: performance.now(), parent: trace.getActiveSpan()?.spanContext() });
