@@ -163,10 +163,15 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
 
 /**
  * Trace and span ids cut from a pool of cryptographically random bytes, refilled when spent: a
- * dozen ids per request cost a hex conversion each instead of a few `Math.random` calls.
+ * dozen ids per request cost a slice of the pool's hex each instead of a few `Math.random` calls.
  */
 export class PooledIdGenerator implements IdGenerator {
   readonly #pool = Buffer.allocUnsafe(16 * 1024);
+  /**
+   * The pool as hex, converted once per refill: an id is a slice of it (V8 keeps a slice as a view
+   * of this string, which lives while any of its 2,048-odd ids do: a few pools at most).
+   */
+  #hex = '';
   #offset = this.#pool.length;
 
   generateTraceId(): string {
@@ -181,12 +186,13 @@ export class PooledIdGenerator implements IdGenerator {
     for (;;) {
       if (this.#offset + bytes > this.#pool.length) {
         randomFillSync(this.#pool);
+        this.#hex = this.#pool.toString('hex');
         this.#offset = 0;
       }
       const start = this.#offset;
       this.#offset += bytes;
       // An all-zero id is invalid (W3C trace context); at odds of 2^-64, draw again.
-      for (let i = start; i < start + bytes; i++) if (this.#pool[i] !== 0) return this.#pool.toString('hex', start, start + bytes);
+      for (let i = start; i < start + bytes; i++) if (this.#pool[i] !== 0) return this.#hex.slice(2 * start, 2 * (start + bytes));
     }
   }
 }

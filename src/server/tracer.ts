@@ -147,7 +147,11 @@ export class ParentBasedSampler implements Sampler {
   }
 
   shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
-    const parent = validParent(context);
+    return this.sampleUnder(validParent(context), context, traceId, name, kind, attributes, links);
+  }
+
+  /** `shouldSample` for a parent already looked up (the tracer has: it needs it too). */
+  sampleUnder(parent: SpanContext | undefined, context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
     if (!parent) return this.#root.shouldSample(context, traceId, name, kind, attributes, links);
     return parent.traceFlags & TraceFlags.SAMPLED ? SAMPLED : NOT_SAMPLED;
   }
@@ -180,8 +184,8 @@ class WallClock {
   #offset = performance.timeOrigin;
   #checkedAt = -Infinity;
 
-  offset(): number {
-    const monotonic = performance.now();
+  /** The offset at `monotonic`, a `performance.now()` the caller just read. */
+  offset(monotonic: number): number {
     if (monotonic - this.#checkedAt > 1000) {
       this.#checkedAt = monotonic;
       const wall = Date.now();
@@ -281,13 +285,18 @@ class RecordingTracer implements Tracer {
     const kind = options.kind ?? SpanKind.INTERNAL;
     const links = options.links ?? NO_LINKS;
     const attributes = options.attributes ?? {};
-    const sampling = shared.sampler.shouldSample(context, traceId, name, kind, attributes, links as Link[]);
+    const sampler = shared.sampler;
+    const sampling =
+      sampler instanceof ParentBasedSampler
+        ? sampler.sampleUnder(parent, context, traceId, name, kind, attributes, links as Link[])
+        : sampler.shouldSample(context, traceId, name, kind, attributes, links as Link[]);
     const traceState = sampling.traceState ?? parent?.traceState;
-    const sampled = sampling.decision === SamplingDecision.RECORD_AND_SAMPLED;
-    const spanContext: SpanContext = { traceId, spanId, traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, ...(traceState ? { traceState } : {}) };
+    const traceFlags = sampling.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE;
+    const spanContext: SpanContext = traceState ? { traceId, spanId, traceFlags, traceState } : { traceId, spanId, traceFlags };
     if (sampling.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(spanContext);
-    const offset = shared.clock.offset();
-    const startMs = (options.startTime === undefined ? undefined : wallMillis(options.startTime, offset)) ?? performance.now() + offset;
+    const monotonic = performance.now();
+    const offset = shared.clock.offset(monotonic);
+    const startMs = (options.startTime === undefined ? undefined : wallMillis(options.startTime, offset)) ?? monotonic + offset;
     const span = new RecordingSpan(name, kind, spanContext, parent, startMs, offset, this.#scope, shared);
     span.setAttributes(attributes);
     if (sampling.attributes) span.setAttributes(sampling.attributes);
