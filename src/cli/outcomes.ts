@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { adminRequest, serverUrl } from './client.js';
 import { integerOption, parseCommandArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
-import { fileSize, readRecords } from './records.js';
+import { checkInputFile, readRecords } from './records.js';
 import { EXIT_ROWS_FAILED } from './run.js';
 
 interface Result {
@@ -52,7 +52,7 @@ Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} s
         }
       }
     };
-    await fileSize(file); // a file that cannot be read is a usage error, before anything is sent
+    await checkInputFile(file); // a file that cannot be read (or is not UTF-8) is a usage error, before anything is sent
     for await (const record of readRecords(file, { format: 'jsonl' })) {
       if (!record.ok) {
         await reject(record.line, record.error, record.raw);

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
@@ -19,9 +20,16 @@ export interface ReadOptions {
 
 /**
  * The size of an input file (for progress), or a usage error that names it and says why it cannot
- * be read: a missing file or a folder is the caller's mistake, not a crash.
+ * be read: a missing file, a folder, or a file that is not UTF-8 is the caller's mistake, not a
+ * crash. Checked before anything is read for scoring, so that nothing is half done.
  */
-export async function fileSize(file: string): Promise<number> {
+export async function checkInputFile(file: string): Promise<number> {
+  const size = await fileSize(file);
+  await assertUtf8(file);
+  return size;
+}
+
+async function fileSize(file: string): Promise<number> {
   let info;
   try {
     info = await stat(file);
@@ -34,6 +42,71 @@ export async function fileSize(file: string): Promise<number> {
 }
 
 /**
+ * A usage error at the first line that is not UTF-8. Read leniently, such a line (a file saved as
+ * Latin-1 or Windows-1252, say) would turn each accented letter into U+FFFD: routing keys and
+ * passthrough columns changed without a word. One pass over the bytes with Node's native check;
+ * a character split between two chunks waits for the next.
+ */
+async function assertUtf8(file: string): Promise<void> {
+  let line = 1;
+  // Characters of the current line in earlier chunks, for the position of a bad one in this chunk.
+  let before = 0;
+  let carry: Buffer | undefined;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    const data = carry ? Buffer.concat([carry, chunk]) : chunk;
+    const whole = data.length - incompleteTail(data);
+    const checked = data.subarray(0, whole);
+    if (!isUtf8(checked)) throw new UsageError(notUtf8(file, checked, line, before));
+    const lastBreak = checked.lastIndexOf(10);
+    for (let at = checked.indexOf(10); at !== -1; at = checked.indexOf(10, at + 1)) line++;
+    before = (lastBreak === -1 ? before : 0) + characters(checked.subarray(lastBreak + 1));
+    carry = whole < data.length ? Buffer.from(data.subarray(whole)) : undefined;
+  }
+  if (carry) throw new UsageError(notUtf8(file, carry, line, before));
+}
+
+/** The characters in valid UTF-8: every byte but continuation bytes (10xxxxxx). */
+function characters(bytes: Buffer): number {
+  let count = 0;
+  for (const byte of bytes) if ((byte & 0xc0) !== 0x80) count++;
+  return count;
+}
+
+/** How many bytes at the end of `data` begin a UTF-8 character that the next chunk may complete. */
+function incompleteTail(data: Buffer): number {
+  for (let back = 1; back <= Math.min(3, data.length); back++) {
+    const byte = data[data.length - back] as number;
+    if (byte < 0x80) return 0; // ASCII: nothing pending
+    if (byte >= 0xc0) {
+      // A lead byte: the length it announces, against what is there.
+      const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+      return length > back ? back : 0;
+    }
+  }
+  return 0;
+}
+
+/**
+ * The message for the first line of `data` that is not UTF-8. `data` starts at line `first`, after
+ * `before` characters of it in earlier chunks.
+ */
+function notUtf8(file: string, data: Buffer, first: number, before: number): string {
+  let line = first;
+  let start = 0;
+  for (;;) {
+    const end = data.indexOf(10, start);
+    const text = data.subarray(start, end === -1 ? data.length : end);
+    if (!isUtf8(text) || end === -1) {
+      // The first U+FFFD of a lenient decoding is where the bad bytes are (valid text before it).
+      const column = (line === first ? before : 0) + new TextDecoder().decode(text).indexOf('\uFFFD') + 1;
+      return `"${file}" is not UTF-8: line ${line}, character ${column} has a byte sequence UTF-8 does not allow. Tessera reads UTF-8; convert the file first, e.g. iconv -f latin1 -t utf-8 IN > OUT.`;
+    }
+    start = end + 1;
+    line++;
+  }
+}
+
+/**
  * Reads records one by one. A row that cannot be parsed comes back as `ok: false` with its line
  * number and raw text, and reading goes on: nothing is dropped silently.
  */
@@ -43,8 +116,9 @@ export async function* readRecords(file: string, options: ReadOptions): AsyncGen
 
 /**
  * Reads records as `readRecords` does, in the arrays they arrive in (one per chunk of the file):
- * one asynchronous step per chunk instead of one per row. Callers check the file with `fileSize`
- * first, for a usage error that names it; a read error during the read fails the reader.
+ * one asynchronous step per chunk instead of one per row. Callers check the file with
+ * `checkInputFile` first, for a usage error that names it; a read error during the read fails the
+ * reader.
  */
 export async function* readRecordBatches(file: string, options: ReadOptions): AsyncGenerator<InputRecord[]> {
   let bytes = 0;

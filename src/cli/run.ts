@@ -9,7 +9,7 @@ import type { PipelineRun, RoutingDecision } from '../execution/run.js';
 import type { PipelinePlan } from '../plan/plan.js';
 import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, STATE_OPTION, stateLocation, UsageError } from './args.js';
 import type { Command } from './command.js';
-import { csvField, fileSize, readRecordBatches, type InputRecord } from './records.js';
+import { checkInputFile, csvField, readRecordBatches, type InputRecord } from './records.js';
 
 /** Exit code when every row was read but some were rejected or failed. */
 export const EXIT_ROWS_FAILED = 3;
@@ -18,7 +18,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'Score a CSV or JSONL file in bulk; write outputs with the versions used.',
   usage: 'tessera run FILE --pipeline NAME [--output FILE] [--format csv|jsonl] [--batch-size N] [--rejects FILE] [--columns A,B,-] [--passthrough A,B] [--line-keys]',
-  help: `Reads FILE (CSV with a header row, or JSONL: one object per line; by extension or --input-format),
+  help: `Reads FILE (UTF-8; CSV with a header row, or JSONL: one object per line; by extension or --input-format),
 scores it through the engine in batches (rows of a batch share model runs) and writes one output row per
 input row, in order: passthrough columns, the routing key, requestId, every pipeline output, the versions
 used (node=version@sha256-prefix) and the error of a row whose node failed.
@@ -118,6 +118,8 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
   const { plan, engine } = options;
   const started = performance.now();
   const summary: Summary = { rows: 0, ok: 0, failed: 0, rejected: 0, seconds: 0 };
+  // Before the output is created: an input that cannot be read leaves nothing behind.
+  const total = await checkInputFile(options.file);
   const out = options.output ? createWriteStream(options.output) : undefined;
   const write = async (text: string) => {
     if (out) {
@@ -132,7 +134,6 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
     rejects ??= createWriteStream(options.rejects);
     if (!rejects.write(`${JSON.stringify(record)}\n`)) await once(rejects, 'drain');
   };
-  const total = await fileSize(options.file);
   const progress = options.progress ? createProgress(total, summary) : undefined;
   const nodes = outputNodes(plan.outputs);
   const key = plan.definition.routingKey;

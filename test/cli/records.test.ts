@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRecordBatches, readRecords, type InputRecord } from '../../src/cli/records.js';
+import { checkInputFile, readRecordBatches, readRecords, type InputRecord } from '../../src/cli/records.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tessera-records-'));
-const file = (name: string, text: string) => {
+const file = (name: string, text: string | Buffer) => {
   const target = path.join(dir, name);
   writeFileSync(target, text);
   return target;
@@ -108,5 +108,34 @@ describe('reading input files in batches', () => {
       { ok: true, line: 1, fields: { id: 'a', n: '1' }, raw: 'a,skip,1' },
       { ok: true, line: 2, fields: { id: 'b', n: '2' }, raw: 'b,skip,2' },
     ]);
+  });
+});
+
+describe('an input file that is not UTF-8', () => {
+  const advice = 'Tessera reads UTF-8; convert the file first, e.g. iconv -f latin1 -t utf-8 IN > OUT.';
+
+  it('is refused at its first bad line, with the character, before anything is read for scoring', async () => {
+    const latin1 = file('latin1.csv', Buffer.from('applicantId,name\nA1,Jones\nA2,Müller\nA3,Ødegård\n', 'latin1'));
+    await expect(checkInputFile(latin1)).rejects.toThrow(`"${latin1}" is not UTF-8: line 3, character 5 has a byte sequence UTF-8 does not allow. ${advice}`);
+    // A character cut off at the end of the file.
+    const cut = file('cut.jsonl', Buffer.concat([Buffer.from('{"requestId":"r1","value":1}\n{"note":"'), Buffer.from('€', 'utf8').subarray(0, 2)]));
+    await expect(checkInputFile(cut)).rejects.toThrow(`"${cut}" is not UTF-8: line 2, character 10 has a byte sequence UTF-8 does not allow. ${advice}`);
+  });
+
+  it('is not confused by characters of two, three and four bytes split between the chunks of a large UTF-8 file', async () => {
+    // 64 KiB chunks: rows of mixed widths put every kind of character across some chunk boundary.
+    const rows = Array.from({ length: 20_000 }, (_, i) => `A${i},Müller€𝄞${'x'.repeat(i % 7)}`);
+    const text = `applicantId,name\n${rows.join('\n')}\n`;
+    const large = file('large-utf8.csv', text);
+    expect(await checkInputFile(large)).toBe(Buffer.byteLength(text));
+    // The same file with one bad byte late in it: found, on its line.
+    const bytes = Buffer.from(text);
+    const at = bytes.indexOf(Buffer.from('A19000,'));
+    bytes[at + 'A19000,'.length] = 0xff;
+    const broken = file('late-bad.csv', bytes);
+    await expect(checkInputFile(broken)).rejects.toThrow(`"${broken}" is not UTF-8: line 19002, character 8 has a byte sequence UTF-8 does not allow.`);
+    // A line longer than a chunk: the position counts its characters in the chunks before.
+    const long = file('long-line.jsonl', Buffer.concat([Buffer.from(`{"x":1}\n${'é'.repeat(50_000)}`), Buffer.from([0xff]), Buffer.from('\n')]));
+    await expect(checkInputFile(long)).rejects.toThrow(`"${long}" is not UTF-8: line 2, character 50001 has a byte sequence UTF-8 does not allow.`);
   });
 });

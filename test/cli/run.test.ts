@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -100,5 +100,17 @@ describe('tessera run', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toBe(`Cannot read "${input}": ${why}.\n${usage}`);
     }
+  });
+
+  it('refuses a file that is not UTF-8 before scoring anything, leaving no output behind', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tessera-run-'));
+    const input = path.join(dir, 'latin1.csv');
+    // A Windows export: the header, a plain row, then a name with an accented letter in Latin-1.
+    writeFileSync(input, Buffer.from(`${good[0]},name\n${row('A1', '29')},Jones\n${row('A2', '41')},Müller\n`, 'latin1'));
+    const output = path.join(dir, 'out.csv');
+    const result = await tessera(['run', input, '-p', bundledPipelines, '--pipeline', 'creditScore', '--state', 'memory', '--passthrough', 'name', '--output', output]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`"${input}" is not UTF-8: line 3, character ${row('A2', '41').length + 3} has a byte sequence UTF-8 does not allow.`);
+    expect(existsSync(output)).toBe(false);
   });
 });
