@@ -103,6 +103,21 @@ describe('memory store', () => {
     ]);
   });
 
+  it('forgets in arrival order across pruning, and pruning forgets outcomes too', async () => {
+    const store = createMemoryStore({ maxDecisions: 3 });
+    const decision = (requestId: string, at: number) => ({ requestId, pipeline: 'creditScore', at, nodes: [{ node: 'repayment', version: 'v1', scope: 'exp-1' }] });
+    await store.appendDecisions([decision('r1', 1000), decision('r2', 5000), decision('r3', 5000)]);
+    expect(await store.recordOutcomes([{ requestId: 'r1', value: 1 }], 6000)).toMatchObject([{ status: 'accepted' }]);
+    expect(await store.pruneDecisions(2000)).toBe(1);
+    await store.appendDecisions([decision('r4', 7000), decision('r5', 7000)]);
+    // r1 was pruned, so the fourth decision made the store forget r2, the oldest left.
+    expect(await Promise.all(['r1', 'r2', 'r3', 'r4', 'r5'].map(async (id) => (await store.decision(id)) !== undefined))).toEqual([false, false, true, true, true]);
+    // Pruning dropped r1's outcome with it: the same id logged again takes an outcome again (before, the
+    // outcome's key outlived its decision, a leak below the cap).
+    await store.appendDecisions([decision('r1', 8000)]);
+    expect(await store.recordOutcomes([{ requestId: 'r1', value: 1 }], 9000)).toMatchObject([{ status: 'accepted' }]);
+  });
+
   it('refuses a maxDecisions that is not a whole number of 1 or more', () => {
     expect(() => createMemoryStore({ maxDecisions: 0 })).toThrow('createMemoryStore: maxDecisions must be a whole number of 1 or more; got 0.');
     expect(() => createMemoryStore({ maxDecisions: 2.5 })).toThrow('got 2.5.');
