@@ -52,17 +52,27 @@ async function assertUtf8(file: string): Promise<void> {
   // Characters of the current line in earlier chunks, for the position of a bad one in this chunk.
   let before = 0;
   let carry: Buffer | undefined;
+  // The readers skip a byte-order mark: it is not a character of line 1.
+  let bom = false;
+  let first = true;
   for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    if (first) {
+      first = false;
+      if ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff)) {
+        throw new UsageError(`"${file}" is UTF-16 (it starts with a UTF-16 byte-order mark). Tessera reads UTF-8; convert the file first, e.g. iconv -f utf-16 -t utf-8 IN > OUT.`);
+      }
+      bom = chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
+    }
     const data = carry ? Buffer.concat([carry, chunk]) : chunk;
     const whole = data.length - incompleteTail(data);
     const checked = data.subarray(0, whole);
-    if (!isUtf8(checked)) throw new UsageError(notUtf8(file, checked, line, before));
+    if (!isUtf8(checked)) throw new UsageError(notUtf8(file, checked, line, before, bom));
     const lastBreak = checked.lastIndexOf(10);
     for (let at = checked.indexOf(10); at !== -1; at = checked.indexOf(10, at + 1)) line++;
     before = (lastBreak === -1 ? before : 0) + characters(checked.subarray(lastBreak + 1));
     carry = whole < data.length ? Buffer.from(data.subarray(whole)) : undefined;
   }
-  if (carry) throw new UsageError(notUtf8(file, carry, line, before));
+  if (carry) throw new UsageError(notUtf8(file, carry, line, before, bom));
 }
 
 /** The characters in valid UTF-8: every byte but continuation bytes (10xxxxxx). */
@@ -88,22 +98,35 @@ function incompleteTail(data: Buffer): number {
 
 /**
  * The message for the first line of `data` that is not UTF-8. `data` starts at line `first`, after
- * `before` characters of it in earlier chunks.
+ * `before` characters of it in earlier chunks; `bom`: the file starts with a byte-order mark, which
+ * is no character of line 1 to the readers.
  */
-function notUtf8(file: string, data: Buffer, first: number, before: number): string {
+function notUtf8(file: string, data: Buffer, first: number, before: number, bom: boolean): string {
   let line = first;
   let start = 0;
   for (;;) {
     const end = data.indexOf(10, start);
     const text = data.subarray(start, end === -1 ? data.length : end);
     if (!isUtf8(text) || end === -1) {
-      // The first U+FFFD of a lenient decoding is where the bad bytes are (valid text before it).
-      const column = (line === first ? before : 0) + new TextDecoder().decode(text).indexOf('\uFFFD') + 1;
-      return `"${file}" is not UTF-8: line ${line}, character ${column} has a byte sequence UTF-8 does not allow. Tessera reads UTF-8; convert the file first, e.g. iconv -f latin1 -t utf-8 IN > OUT.`;
+      const valid = text.subarray(0, firstInvalid(text));
+      const column = (line === first ? before : 0) + characters(valid) + 1 - (line === 1 && bom ? 1 : 0);
+      return `"${file}" is not UTF-8: line ${line}, character ${column} has a byte sequence UTF-8 does not allow. Tessera reads UTF-8; convert the file first from the encoding it was saved in, e.g. iconv -f windows-1252 -t utf-8 IN > OUT.`;
     }
     start = end + 1;
     line++;
   }
+}
+
+/** The offset of the first byte that does not begin a valid UTF-8 character (the length if none). */
+function firstInvalid(bytes: Buffer): number {
+  for (let at = 0; at < bytes.length; ) {
+    const lead = bytes[at] as number;
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    // Node's check of the one character rules out overlong forms and surrogates too.
+    if (length === 0 || at + length > bytes.length || !isUtf8(bytes.subarray(at, at + length))) return at;
+    at += length;
+  }
+  return bytes.length;
 }
 
 /**

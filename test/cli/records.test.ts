@@ -112,7 +112,7 @@ describe('reading input files in batches', () => {
 });
 
 describe('an input file that is not UTF-8', () => {
-  const advice = 'Tessera reads UTF-8; convert the file first, e.g. iconv -f latin1 -t utf-8 IN > OUT.';
+  const advice = 'Tessera reads UTF-8; convert the file first from the encoding it was saved in, e.g. iconv -f windows-1252 -t utf-8 IN > OUT.';
 
   it('is refused at its first bad line, with the character, before anything is read for scoring', async () => {
     const latin1 = file('latin1.csv', Buffer.from('applicantId,name\nA1,Jones\nA2,Müller\nA3,Ødegård\n', 'latin1'));
@@ -122,12 +122,39 @@ describe('an input file that is not UTF-8', () => {
     await expect(checkInputFile(cut)).rejects.toThrow(`"${cut}" is not UTF-8: line 2, character 10 has a byte sequence UTF-8 does not allow. ${advice}`);
   });
 
+  it('counts characters as the readers do: one for a character outside the BMP, none for a byte-order mark, a genuine U+FFFD as a character', async () => {
+    const bad = (name: string, ...parts: (string | number[])[]) => file(name, Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : Buffer.from(part)))));
+    const cases: [string, number][] = [
+      [bad('astral.csv', 'a,b\n𝄞𝄞x', [0xe9], 'y\n'), 4],
+      [bad('replacement.csv', 'a,b\na\uFFFDbcd', [0xe9], 'y\n'), 6],
+    ];
+    for (const [path, column] of cases) await expect(checkInputFile(path)).rejects.toThrow(`line 2, character ${column} has`);
+    const bom = bad('bom.csv', '\uFEFFab', [0xe9], '\n');
+    await expect(checkInputFile(bom)).rejects.toThrow(`"${bom}" is not UTF-8: line 1, character 3 has`);
+    // A byte-order mark and a bad byte in the next 64 KiB chunk of the same line: still not a character.
+    const bomLong = bad('bom-long.csv', `\uFEFF${'a'.repeat(70_000)}`, [0xe9], '\n');
+    await expect(checkInputFile(bomLong)).rejects.toThrow(`line 1, character 70001 has`);
+    const utf16 = file('utf16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n', 'utf16le')]));
+    await expect(checkInputFile(utf16)).rejects.toThrow(`"${utf16}" is UTF-16 (it starts with a UTF-16 byte-order mark). Tessera reads UTF-8; convert the file first, e.g. iconv -f utf-16 -t utf-8 IN > OUT.`);
+    // An empty file and a file of CRLF lines are fine.
+    expect(await checkInputFile(file('empty.csv', ''))).toBe(0);
+    expect(await checkInputFile(file('crlf.csv', 'a,b\r\nü,€\r\n'))).toBe(13);
+  });
+
   it('is not confused by characters of two, three and four bytes split between the chunks of a large UTF-8 file', async () => {
     // 64 KiB chunks: rows of mixed widths put every kind of character across some chunk boundary.
     const rows = Array.from({ length: 20_000 }, (_, i) => `A${i},Müller€𝄞${'x'.repeat(i % 7)}`);
     const text = `applicantId,name\n${rows.join('\n')}\n`;
     const large = file('large-utf8.csv', text);
     expect(await checkInputFile(large)).toBe(Buffer.byteLength(text));
+    // And each width split at the first chunk boundary (64 KiB), one byte and more into it.
+    for (const character of ['ü', '€', '𝄞']) {
+      const width = Buffer.byteLength(character);
+      for (let into = 1; into < width; into++) {
+        const straddling = `${'a'.repeat(65_536 - into)}${character}\n`;
+        expect(await checkInputFile(file(`split-${width}-${into}.csv`, straddling))).toBe(Buffer.byteLength(straddling));
+      }
+    }
     // The same file with one bad byte late in it: found, on its line.
     const bytes = Buffer.from(text);
     const at = bytes.indexOf(Buffer.from('A19000,'));

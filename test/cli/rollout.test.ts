@@ -193,6 +193,14 @@ describe('tessera rollout and tessera outcomes against tessera serve --state FIL
       expect(result.code).toBe(2);
       expect(result.stderr.split('\n')[0]).toBe(`Cannot read "${file}": ${why}.`);
     }
+    // Nor one that is not UTF-8: a note with a Latin-1 letter.
+    const latin1 = path.join(dir, 'latin1.jsonl');
+    writeFileSync(latin1, Buffer.from('{"requestId":"r1","value":1}\n{"requestId":"Ø2","value":0}\n', 'latin1'));
+    const result = await tessera(['outcomes', latin1, '--url', 'http://127.0.0.1:9/graphql']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(
+      `"${latin1}" is not UTF-8: line 2, character 15 has a byte sequence UTF-8 does not allow. Tessera reads UTF-8; convert the file first from the encoding it was saved in, e.g. iconv -f windows-1252 -t utf-8 IN > OUT.`,
+    );
   });
 
   it('tessera outcomes imports a JSONL file once, however often it runs, and writes rejects with line numbers', async () => {
