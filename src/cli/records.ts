@@ -82,16 +82,22 @@ function characters(bytes: Buffer): number {
   return count;
 }
 
+/**
+ * The length of the UTF-8 character a byte begins (1 to 4), or 0 for a byte that begins none: a
+ * continuation byte, or a lead byte UTF-8 does not allow (0xC0, 0xC1, 0xF5 and up).
+ */
+function sequenceLength(lead: number): number {
+  return lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+}
+
 /** How many bytes at the end of `data` begin a UTF-8 character that the next chunk may complete. */
 function incompleteTail(data: Buffer): number {
   for (let back = 1; back <= Math.min(3, data.length); back++) {
     const byte = data[data.length - back] as number;
     if (byte < 0x80) return 0; // ASCII: nothing pending
-    if (byte >= 0xc0) {
-      // A lead byte: the length it announces, against what is there.
-      const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
-      return length > back ? back : 0;
-    }
+    // A lead byte: the length it announces, against what is there (one that is not allowed is left
+    // to the check, which refuses it).
+    if (byte >= 0xc0) return sequenceLength(byte) > back ? back : 0;
   }
   return 0;
 }
@@ -120,8 +126,7 @@ function notUtf8(file: string, data: Buffer, first: number, before: number, bom:
 /** The offset of the first byte that does not begin a valid UTF-8 character (the length if none). */
 function firstInvalid(bytes: Buffer): number {
   for (let at = 0; at < bytes.length; ) {
-    const lead = bytes[at] as number;
-    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    const length = sequenceLength(bytes[at] as number);
     // Node's check of the one character rules out overlong forms and surrogates too.
     if (length === 0 || at + length > bytes.length || !isUtf8(bytes.subarray(at, at + length))) return at;
     at += length;

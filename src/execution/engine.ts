@@ -148,7 +148,7 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
           await new Promise((resolve) => setImmediate(resolve));
           await Promise.allSettled([...shadows]);
         })();
-        await within(drained, options.closeTimeoutMs ?? 30_000);
+        await waitAtMost(drained, options.closeTimeoutMs ?? 30_000);
         await releasePipelines(definitions);
       })();
       return closed;
@@ -159,7 +159,7 @@ export function createEngine(definitions: readonly PipelineDefinition[], options
 const learns = (decision: RoutingDecision) => decision.scope !== undefined;
 
 /** Waits for `work`, but no longer than `ms`. */
-async function within(work: Promise<unknown>, ms: number): Promise<void> {
+async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);

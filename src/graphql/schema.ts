@@ -233,7 +233,6 @@ function startRun(engine: Engine, plan: PipelinePlan, input: Readonly<Record<str
   }
 }
 
-
 function valueType(type: ValueType, enumType: (name: string, values: readonly string[]) => GraphQLEnumType): GraphQLOutputType {
   switch (type.kind) {
     case 'scalar':
