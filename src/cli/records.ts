@@ -2,8 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import { UsageError } from './args.js';
+import { CsvReader, type CsvRecord } from './csv.js';
 
 /** One row of an input file: its 1-based line, its fields (strings for CSV), or why it is unreadable. */
 export type InputRecord =
@@ -227,93 +227,41 @@ function checkedColumns(names: readonly string[], where: '--columns' | 'the head
 }
 
 async function* readCsv(source: Readable, columns: readonly string[] | undefined): AsyncGenerator<InputRecord[]> {
-  const skipped: InputRecord[] = [];
-  const parser = source.pipe(
-    parse({
-      bom: true,
-      trim: true,
-      info: true,
-      raw: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      on_skip: (error, raw) => {
-        skipped.push({ ok: false, line: Number((error as { lines?: number } | undefined)?.lines ?? 0), error: `Unparseable CSV: ${error?.message ?? 'unknown error'}`, raw: raw ?? '' });
-        return undefined;
-      },
-    }),
-  );
   let header = columns ? checkedColumns(columns, '--columns') : undefined;
-  for await (const parsed of bursts<{ record: string[]; info: { lines: number }; raw: string }>(parser)) {
+  const reader = new CsvReader();
+  const convert = (read: readonly CsvRecord[]): InputRecord[] => {
     const records: InputRecord[] = [];
-    for (const { record, info, raw } of parsed) {
-      if (!header) {
-        header = checkedColumns(record, 'the header');
+    for (const record of read) {
+      if (!record.ok) {
+        if (!header) throw new UsageError(`The header (line ${record.line}) cannot be read: ${record.error.replace(/^Unparseable CSV: /, '')}`);
+        records.push(record);
         continue;
       }
-      if (record.length !== header.length) {
-        records.push({ ok: false, line: info.lines, error: `Expected ${header.length} fields, got ${record.length}.`, raw: raw.trimEnd() });
+      const values = record.fields;
+      if (!header) {
+        header = checkedColumns(values, 'the header');
+        continue;
+      }
+      if (values.length !== header.length) {
+        records.push({ ok: false, line: record.line, error: `Expected ${header.length} fields, got ${values.length}.`, raw: record.raw });
         continue;
       }
       const fields: Record<string, unknown> = {};
       for (let index = 0; index < header.length; index++) {
         const name = header[index] as string;
-        if (name !== '-') fields[name] = record[index];
+        if (name !== '-') fields[name] = values[index];
       }
-      records.push({ ok: true, line: info.lines, fields, raw: raw.trimEnd() });
+      records.push({ ok: true, line: record.line, fields, raw: record.raw });
     }
-    // Rows skipped as unparseable were reported while this burst was parsed: put them in their place.
-    if (skipped.length > 0) {
-      records.push(...skipped.splice(0));
-      records.sort((a, b) => a.line - b.line);
-    }
+    return records;
+  };
+  source.setEncoding('utf8');
+  for await (const chunk of source as AsyncIterable<string>) {
+    const records = convert(reader.push(chunk));
     if (records.length > 0) yield records;
   }
-  if (skipped.length > 0) yield skipped.splice(0);
-}
-
-/**
- * What an object-mode stream gives, an array per burst (everything readable at once): the stream's
- * own async iterator takes a promise job per item.
- */
-async function* bursts<T>(stream: Readable): AsyncGenerator<T[]> {
-  let wake: (() => void) | undefined;
-  let ended = false;
-  let failure: unknown;
-  const notify = () => {
-    const resume = wake;
-    wake = undefined;
-    resume?.();
-  };
-  const onEnd = () => {
-    ended = true;
-    notify();
-  };
-  const onError = (error: unknown) => {
-    failure ??= error;
-    notify();
-  };
-  // Closed without an end (destroyed): an error, as the stream's own iterator reports it.
-  const onClose = () => {
-    if (!ended) failure ??= Object.assign(new Error('The input stream closed before its end.'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
-    notify();
-  };
-  stream.on('readable', notify).on('end', onEnd).on('error', onError).on('close', onClose);
-  try {
-    for (;;) {
-      const burst: T[] = [];
-      let item: T | null;
-      while ((item = stream.read() as T | null) !== null) burst.push(item);
-      if (burst.length > 0) yield burst;
-      else if (failure !== undefined) throw failure;
-      else if (ended) return;
-      else await new Promise<void>((resolve) => (wake = resolve));
-    }
-  } finally {
-    stream.off('readable', notify).off('end', onEnd).off('error', onError).off('close', onClose);
-    // A reader that stops early (an error, a refused column) leaves nothing reading the file.
-    if (!ended) stream.destroy();
-  }
+  const last = convert(reader.end());
+  if (last.length > 0) yield last;
 }
 
 /** A CSV field: quoted when it must be. */

@@ -36,22 +36,31 @@ describe('reading input files in batches', () => {
     expect(records).toHaveLength(6000);
     for (const [i, record] of records.entries()) {
       expect(record.line).toBe(i + 2);
-      if (i === 1000) expect(record).toMatchObject({ ok: false, error: expect.stringMatching(/^Unparseable CSV: Invalid Opening Quote/) });
+      if (i === 1000) expect(record).toMatchObject({ ok: false, error: expect.stringMatching(/^Unparseable CSV: field 2 has a quote inside it/), raw: 'x,in"side,1' });
       else if (i === 2500) expect(record).toMatchObject({ ok: false, error: 'Expected 3 fields, got 2.', raw: 'only,two' });
-      else if (i === 5999) expect(record).toMatchObject({ ok: false, error: expect.stringMatching(/^Unparseable CSV: Quote Not Closed/), raw: 'last,"never closed,1\n' });
+      else if (i === 5999) expect(record).toMatchObject({ ok: false, error: expect.stringMatching(/^Unparseable CSV: field 2 opens a quote that is never closed/), raw: 'last,"never closed,1' });
       else expect(record).toMatchObject({ ok: true, fields: { id: `id-${i}`, name: `${'é'.repeat(i % 7)}name ${i}`, n: String(i) } });
     }
   });
 
-  it('keeps what follows a broken quote: csv-parse cannot resync, so the rest of the file is one rejected record with its raw text', async () => {
-    const csv = file('quote.csv', 'id,name,n\na,ok,1\nb,"bro"ken,2\nc,ok,3\nd,ok,4\n');
+  it('reads on after a broken quote: only the line it is on is rejected', async () => {
+    const csv = file('quote.csv', 'id,name,n\na,ok,1\nb,"bro"ken,2\nc,ok,3\nd,"never closed,4\ne,ok,5\n');
     const { records } = await collect(readRecordBatches(csv, { format: 'csv' }));
     expect(records.map((r) => [r.line, r.ok])).toEqual([
       [2, true],
       [3, false],
+      [4, true],
       [5, false],
+      [6, true],
     ]);
-    expect(records[2]).toMatchObject({ error: expect.stringMatching(/^Unparseable CSV: Quote Not Closed/), raw: 'b,"bro"ken,2\nc,ok,3\nd,ok,4\n' });
+    expect(records[1]).toMatchObject({ error: expect.stringMatching(/^Unparseable CSV: field 2 has "k" after its closing quote/), raw: 'b,"bro"ken,2' });
+    expect(records[3]).toMatchObject({ error: expect.stringMatching(/^Unparseable CSV: field 2 opens a quote that is never closed/), raw: 'd,"never closed,4' });
+    expect(records[4]).toMatchObject({ fields: { id: 'e', name: 'ok', n: '5' } });
+  });
+
+  it('refuses a header it cannot read, naming its line', async () => {
+    const csv = file('header.csv', 'id,"name,n\na,b,1\n');
+    await expect(collect(readRecordBatches(csv, { format: 'csv' }))).rejects.toThrow('The header (line 1) cannot be read: field 2 opens a quote that is never closed');
   });
 
   it('reads JSONL with CRLF endings, blank lines, multi-byte text across chunks and no final newline', async () => {

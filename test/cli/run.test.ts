@@ -33,7 +33,7 @@ describe('tessera run', () => {
     for (const r of scored) expect(r.versions).toMatch(/repayment=v[12]@[0-9a-f]{12}/);
     const rejects = readFileSync(`${output}.rejects.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; error: string; raw: string });
     expect(rejects).toEqual([
-      { line: 4, error: 'Unparseable CSV: Invalid Opening Quote: a quote is found on field 1 at line 4, value is "2"', raw: 'A900001,2"' },
+      { line: 4, error: 'Unparseable CSV: field 2 has a quote inside it but does not start with one; quote the whole field and write the quote twice ("a""b").', raw: 'A900001,2"9,77123,3900,8300,24,107,0,0.005,4,EMPLOYED,RENT,538,false,0' },
       { line: 5, error: 'Expected 15 fields, got 3.', raw: 'A900002,29,77123' },
       { line: 6, error: 'Input field "age" must be a 32-bit integer (Int); got "abc".', raw: row('A900003', 'abc') },
       { line: 7, error: 'Input field "age" must be at least 18; got 12.', raw: row('A900004', '12') },
