@@ -18,8 +18,8 @@ export const outcomesCommand: Command = {
   usage: 'tessera outcomes FILE.jsonl [--url URL] [--batch-size N] [--rejects FILE]',
   help: `Each line is {"requestId": "...", "value": 1, "node": "optional"}. Sent in batches through the
 reportOutcomes mutation (admin token from TESSERA_ADMIN_TOKEN). Idempotent: importing a file twice counts
-each outcome once. Lines that are not valid, or whose request is unknown or expired, are written to the
-rejects file (default: the input's name plus .rejects.jsonl, e.g. outcomes.jsonl.rejects.jsonl) with their
+each outcome once. Lines that are not valid, whose request is unknown or expired, or whose value differs
+from one already counted for the request (CONFLICT: the first counts), are written to the rejects file (default: the input's name plus .rejects.jsonl, e.g. outcomes.jsonl.rejects.jsonl) with their
 line number and reason.
 Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} some rejected.`,
   async run(args, io) {

@@ -192,6 +192,7 @@ const OutcomeStatusType = new GraphQLEnumType({
   values: {
     ACCEPTED: { value: 'accepted' },
     DUPLICATE: { value: 'duplicate', description: 'Already counted; nothing changed.' },
+    CONFLICT: { value: 'conflict', description: 'A different value was counted for this request (and node) before; nothing changed. The message names it.' },
     UNKNOWN_REQUEST: { value: 'unknown_request' },
     UNKNOWN_NODE: { value: 'unknown_node' },
     INVALID: { value: 'invalid' },

@@ -37,7 +37,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StateStore 
       return { node, version, scope: scope === '' ? undefined : scope };
     }),
   });
-  const outcomes = new Set<string>();
+  /** Each outcome counted, by request id and node: its value. */
+  const outcomes = new Map<string, number>();
   /** Drops a decision and the outcomes recorded for it (pruned or forgotten); the arms' counts stay. */
   const forget = (requestId: string, stored: StoredDecision) => {
     decisions.delete(requestId);
@@ -104,15 +105,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StateStore 
       return inputs.map((outcome) =>
         attribute(outcome, decisions.has(outcome.requestId) ? unpack(outcome.requestId, decisions.get(outcome.requestId) as StoredDecision) : undefined, (target, node) => {
           const key = `${outcome.requestId}\u0000${node}`;
-          if (outcomes.has(key)) return false;
-          outcomes.add(key);
+          const before = outcomes.get(key);
+          if (before !== undefined) return before;
+          outcomes.set(key, outcome.value);
           if (target) {
             const stats = arm(target.pipeline, target.node, target.scope, target.version).outcomes;
             stats.count++;
             stats.sum += outcome.value;
             stats.sumSquares += outcome.value * outcome.value;
           }
-          return true;
+          return undefined;
         }),
       );
     },

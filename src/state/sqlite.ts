@@ -114,6 +114,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     ),
     decision: db.prepare('SELECT request_id AS requestId, pipeline, at, nodes FROM decisions WHERE request_id = ?'),
     insertOutcome: db.prepare('INSERT OR IGNORE INTO outcomes (request_id, node, value, at) VALUES (?, ?, ?, ?)'),
+    outcomeValue: db.prepare('SELECT value FROM outcomes WHERE request_id = ? AND node = ?'),
     addOutcome: db.prepare(
       `INSERT INTO arms (pipeline, node, scope, version, outcome_count, outcome_sum, outcome_sum_squares) VALUES (?, ?, ?, ?, 1, ?, ?)
        ON CONFLICT (pipeline, node, scope, version) DO UPDATE SET outcome_count = outcome_count + 1,
@@ -175,9 +176,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const recordOutcomes = db.transaction((outcomes: readonly OutcomeInput[], at: number) =>
     outcomes.map((outcome) =>
       attribute(outcome, readDecision(outcome.requestId), (decision, node) => {
-        if (statements.insertOutcome.run(outcome.requestId, node, outcome.value, at).changes === 0) return false;
+        if (statements.insertOutcome.run(outcome.requestId, node, outcome.value, at).changes === 0) return statements.outcomeValue.pluck().get(outcome.requestId, node) as number;
         if (decision) statements.addOutcome.run(decision.pipeline, decision.node, decision.scope, decision.version, outcome.value, outcome.value * outcome.value);
-        return true;
+        return undefined;
       }),
     ),
   );

@@ -67,14 +67,19 @@ export interface OutcomeInput {
   readonly node?: string;
 }
 
-/** What became of one reported outcome. */
-export type OutcomeStatus = 'accepted' | 'duplicate' | 'unknown_request' | 'unknown_node';
+/**
+ * What became of one reported outcome. An outcome counts once per request and node, the first
+ * time: `duplicate` when the same value was counted already, `conflict` when a different one was.
+ */
+export type OutcomeStatus = 'accepted' | 'duplicate' | 'conflict' | 'unknown_request' | 'unknown_node';
 
 export interface OutcomeResult {
   readonly requestId: string;
   readonly status: OutcomeStatus;
   /** The node versions it was counted for (empty for duplicates and unknown ids). */
   readonly attributedTo: readonly { readonly pipeline: string; readonly node: string; readonly version: string; readonly scope: string }[];
+  /** Nodes (`''`: the request as a whole) for which a different value was counted before, and that value; it was not counted for them. */
+  readonly conflicts?: readonly { readonly node: string; readonly value: number }[];
 }
 
 /** Per-arm statistics of one analysis scope. */

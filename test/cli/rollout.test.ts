@@ -232,16 +232,18 @@ describe('tessera rollout and tessera outcomes against tessera serve --state FIL
       JSON.stringify({ requestId: v2[2], value: 0.5 }),
       JSON.stringify({ requestId: v2[2], value: 1, weight: 2 }),
       JSON.stringify({ requestId: v1[0], value: 1 }),
+      // v1[1] had 0: a conflict, not counted.
+      JSON.stringify({ requestId: v1[1], value: 1 }),
     ];
     writeFileSync(mixed, lines.join('\n') + '\n');
     const rejects = path.join(ws.dir, 'rejected.jsonl');
     expect(await cli(['outcomes', mixed, '--rejects', rejects, '--batch-size', '2'])).toEqual({
       code: 3,
       stdout: '',
-      stderr: `Outcomes: 1 accepted, 1 already counted, 6 rejected (see ${rejects}).\n`,
+      stderr: `Outcomes: 1 accepted, 1 already counted, 7 rejected (see ${rejects}).\n`,
     });
     // In the order found: a line the server refuses is written when its batch of 2 comes back
-    // (lines 1 and 6, then 7 and 9), so line 8, refused here, comes before line 7.
+    // (lines 1 and 6, then 7 and 9, then 10), so line 8, refused here, comes before line 7.
     expect(readFileSync(rejects, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
       { line: 2, error: `Invalid JSON: ${jsonError(lines[1] as string)}`, raw: lines[1] },
       { line: 4, error: 'Expected a JSON object on each line.', raw: lines[3] },
@@ -249,6 +251,7 @@ describe('tessera rollout and tessera outcomes against tessera serve --state FIL
       { line: 6, error: 'UNKNOWN_REQUEST: No request "no-such-request" is known: the id is wrong, or its decisions are past their retention.', raw: lines[5] },
       { line: 8, error: 'unknown field weight (expected requestId, value, node)', raw: lines[7] },
       { line: 7, error: 'INVALID: Node "repayment" learns from binary outcomes: the value must be 0 or 1; got 0.5.', raw: lines[6] },
+      { line: 10, error: `CONFLICT: A different outcome was already counted for request "${v1[1]}" (0 for node "repayment"); 1 was not counted: an outcome counts once, the first time it is reported.`, raw: lines[9] },
     ]);
 
     // Counted once each: v1 has 1, 0, 1, 0 of 4 assigned; v2 has 1, 1 of 3 assigned.

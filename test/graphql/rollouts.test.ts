@@ -455,8 +455,17 @@ describe('outcomes', () => {
     expect(await report(r0, 1)).toEqual({ data: { reportOutcome: { requestId: r0, status: 'ACCEPTED', attributedTo: v1, message: null } } });
     const duplicate = { requestId: r0, status: 'DUPLICATE', attributedTo: [], message: `An outcome for request "${r0}" was already counted; this one changes nothing.` };
     expect(await report(r0, 1)).toEqual({ data: { reportOutcome: duplicate } });
-    // A different value for the same request is a duplicate too: the first outcome stands.
-    expect(await report(r0, 0)).toEqual({ data: { reportOutcome: duplicate } });
+    // A different value for the same request is a conflict: the first outcome stands, and the answer says which it was.
+    expect(await report(r0, 0)).toEqual({
+      data: {
+        reportOutcome: {
+          requestId: r0,
+          status: 'CONFLICT',
+          attributedTo: [],
+          message: `A different outcome was already counted for request "${r0}" (1 for node "repayment"); 0 was not counted: an outcome counts once, the first time it is reported.`,
+        },
+      },
+    });
     expect(await report(r8, 1)).toEqual({ data: { reportOutcome: { requestId: r8, status: 'ACCEPTED', attributedTo: v2, message: null } } });
 
     expect(await report('no-such-request', 1)).toEqual({

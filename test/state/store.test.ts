@@ -74,6 +74,44 @@ describe.each(stores)('%s state store', (_name, open) => {
     expect(await store.armStats(key, 'exp-2')).toEqual([]);
   });
 
+  it('answers conflict, counting nothing, for an outcome whose request (and node) had a different value counted', async () => {
+    store = open();
+    await store.appendDecisions([
+      { requestId: 'r1', pipeline: 'p', at: 5000, nodes: [{ node: 'a', version: 'v1', scope: 's' }, { node: 'b', version: 'v2', scope: 's' }] },
+      { requestId: 'r2', pipeline: 'p', at: 5000, nodes: [{ node: 'plain', version: 'v1', scope: undefined }] },
+    ]);
+    const a = { pipeline: 'p', node: 'a', version: 'v1', scope: 's' };
+    const b = { pipeline: 'p', node: 'b', version: 'v2', scope: 's' };
+    expect(
+      await store.recordOutcomes(
+        [
+          { requestId: 'r1', value: 1, node: 'a' },
+          { requestId: 'r1', value: 0.5, node: 'a' },
+          // The whole request: counted for b, not for a, which had 1.
+          { requestId: 'r1', value: 0.5 },
+          { requestId: 'r1', value: 0.5 },
+          { requestId: 'r1', value: 0.5, node: 'b' },
+          { requestId: 'r2', value: 3 },
+          { requestId: 'r2', value: 3 },
+          { requestId: 'r2', value: 4 },
+        ],
+        6000,
+      ),
+    ).toEqual([
+      { requestId: 'r1', status: 'accepted', attributedTo: [a] },
+      { requestId: 'r1', status: 'conflict', attributedTo: [], conflicts: [{ node: 'a', value: 1 }] },
+      { requestId: 'r1', status: 'accepted', attributedTo: [b], conflicts: [{ node: 'a', value: 1 }] },
+      { requestId: 'r1', status: 'conflict', attributedTo: [], conflicts: [{ node: 'a', value: 1 }] },
+      { requestId: 'r1', status: 'duplicate', attributedTo: [] },
+      { requestId: 'r2', status: 'accepted', attributedTo: [] },
+      { requestId: 'r2', status: 'duplicate', attributedTo: [] },
+      { requestId: 'r2', status: 'conflict', attributedTo: [], conflicts: [{ node: '', value: 3 }] },
+    ]);
+    // Only the first value of each node was counted.
+    expect((await store.armStats({ pipeline: 'p', node: 'a' }, 's')).map((arm) => arm.outcomes)).toEqual([{ count: 1, sum: 1, sumSquares: 1 }]);
+    expect((await store.armStats({ pipeline: 'p', node: 'b' }, 's')).map((arm) => arm.outcomes)).toEqual([{ count: 1, sum: 0.5, sumSquares: 0.25 }]);
+  });
+
   it('prunes decisions past their retention', async () => {
     store = open();
     await store.appendDecisions([
@@ -139,6 +177,7 @@ describe('sqlite store shared by two connections', () => {
       await a.appendDecisions([{ requestId: 'x', pipeline: 'p', at: 1, nodes: [{ node: 'n', version: 'v', scope: 's' }] }]);
       expect(await b.recordOutcomes([{ requestId: 'x', value: 2 }], 2)).toEqual([{ requestId: 'x', status: 'accepted', attributedTo: [{ pipeline: 'p', node: 'n', version: 'v', scope: 's' }] }]);
       expect(await a.recordOutcomes([{ requestId: 'x', value: 2 }], 2)).toEqual([{ requestId: 'x', status: 'duplicate', attributedTo: [] }]);
+      expect(await a.recordOutcomes([{ requestId: 'x', value: 3 }], 2)).toEqual([{ requestId: 'x', status: 'conflict', attributedTo: [], conflicts: [{ node: 'n', value: 2 }] }]);
     } finally {
       await a.close();
       await b.close();
