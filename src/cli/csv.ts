@@ -8,8 +8,9 @@
  * and reading goes on at the next line. Every line of the file ends up in exactly one record, read
  * or rejected; nothing is skipped but blank lines.
  *
- * Line breaks are `\r\n`, `\n` or a lone `\r`, as the JSON-lines reader has them. Whitespace around
- * a field (outside its quotes) is trimmed; a line of nothing but whitespace is blank.
+ * Line breaks are `\r\n`, `\n` or a lone `\r`, as the JSON-lines reader has them. Spaces and tabs
+ * around a field (outside its quotes) are trimmed; a line of nothing but those is blank. What is
+ * read does not depend on where the pieces of text are cut.
  */
 
 /** One record: its fields, or why it could not be read. `line` is the line it starts on; `raw` is its text without the final line break. */
@@ -35,10 +36,11 @@ const TAB = 9;
 type Scan =
   | { readonly kind: 'record'; readonly fields: string[]; readonly end: number; readonly next: number; readonly lines: number }
   | { readonly kind: 'error'; readonly message: string }
-  /** The record goes on past the text read so far. */
-  | { readonly kind: 'more' };
+  /** The record goes on past the text read so far (`quoted`: inside a quoted field). */
+  | { readonly kind: 'more'; readonly quoted: boolean };
 
-const MORE: Scan = { kind: 'more' };
+const MORE_PLAIN: Scan = { kind: 'more', quoted: false };
+const MORE_QUOTED: Scan = { kind: 'more', quoted: true };
 
 /** Reads records from text given in pieces (`push`), then `end()`. */
 export class CsvReader {
@@ -49,12 +51,19 @@ export class CsvReader {
   #first = true;
   /** A line too long to be a record was rejected: the rest of it is skipped. */
   #skipping = false;
+  /** A line ended at a `\r` that ended the text: a `\n` starting the next piece belongs to that break. */
+  #afterCarriageReturn = false;
 
   /** The records the text read so far completes. */
   push(text: string): CsvRecord[] {
+    if (text === '') return [];
     if (this.#first) {
       this.#first = false;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    if (this.#afterCarriageReturn) {
+      this.#afterCarriageReturn = false;
+      if (text.charCodeAt(0) === LF) text = text.slice(1);
     }
     const pending = this.#pending;
     // A record ends at a line break: a piece without one ends none, and the record is not read again.
@@ -77,9 +86,9 @@ export class CsvReader {
     let at = 0;
     if (this.#skipping) {
       // The rest of a line too long to be a record, rejected already.
-      const line = lineAt(text, 0, final);
+      const line = this.#lineAt(text, 0, final);
       if (line === undefined) {
-        this.#pending = text.endsWith('\r') ? '\r' : '';
+        this.#pending = '';
         return records;
       }
       this.#skipping = false;
@@ -88,48 +97,64 @@ export class CsvReader {
     }
     while (at < text.length) {
       const scan = scanRecord(text, at, final);
-      if (scan.kind === 'more' && text.length - at <= MAX_RECORD_CHARS) break;
-      if (scan.kind === 'record') {
+      if (scan.kind === 'record' && scan.end - at <= MAX_RECORD_CHARS) {
         const raw = text.slice(at, scan.end);
-        if (scan.fields.length > 1 || raw.trim() !== '') records.push({ ok: true, line: this.#line, fields: scan.fields, raw });
+        if (scan.fields.length > 1 || !BLANK.test(raw)) records.push({ ok: true, line: this.#line, fields: scan.fields, raw });
         this.#line += scan.lines;
         at = scan.next;
         continue;
       }
-      // A record that cannot be read, or one too long to be one (a quote never closed): its first
-      // line is rejected, and reading goes on at the next.
+      // A trailing \r may be the first half of a \r\n: it does not count towards the length.
+      const length = text.length - at - (text.charCodeAt(text.length - 1) === CR ? 1 : 0);
+      if (scan.kind === 'more' && length <= MAX_RECORD_CHARS) break;
+      // A record that cannot be read, or one longer than a record may be: its first line is
+      // rejected, and reading goes on at the next.
+      const line = this.#lineAt(text, at, final);
+      if (line === undefined && length <= MAX_RECORD_CHARS) break;
+      const end = line?.end ?? text.length;
+      // Past its first line, a record goes on only inside a quoted field.
+      const quoted = (scan.kind === 'more' && scan.quoted) || end < (scan.kind === 'record' ? scan.end : at + length);
       const message =
-        scan.kind === 'error' ? scan.message : `the record goes on for more than ${MAX_RECORD_CHARS / 1024 / 1024} MiB (a quote that opens a field and is never closed?); close the quote, or write a quote that is part of a value twice ("")`;
-      const line = lineAt(text, at, final);
+        scan.kind === 'error'
+          ? scan.message
+          : quoted
+            ? `a quote opens a field that is not closed within ${MAX_RECORD_CHARS / 1024 / 1024} MiB; close it, or write a quote that is part of a value twice ("")`
+            : `the line is longer than ${MAX_RECORD_CHARS / 1024 / 1024} MiB`;
+      const raw = end - at > MAX_RECORD_CHARS ? `${text.slice(at, at + 1024)}…` : text.slice(at, end);
+      records.push({ ok: false, line: this.#line, error: `Unparseable CSV: ${message}.`, raw });
       if (line === undefined) {
-        if (scan.kind === 'error' && text.length - at <= MAX_RECORD_CHARS) break;
-        // One line longer than a record may be: rejected with its start, the rest skipped as it comes.
-        records.push({ ok: false, line: this.#line, error: `Unparseable CSV: ${message}.`, raw: `${text.slice(at, at + 1024)}…` });
+        // One line longer than a record may be, still coming: the rest of it is skipped as it comes.
         this.#skipping = true;
         this.#pending = '';
         return records;
       }
-      records.push({ ok: false, line: this.#line, error: `Unparseable CSV: ${message}.`, raw: text.slice(at, line.end) });
       this.#line++;
       at = line.next;
     }
     this.#pending = text.slice(at);
     return records;
   }
+
+  /**
+   * The end of the line starting at `at` (before its break) and where the next begins; undefined
+   * if its break is not read yet. A \r that ends the text ends the line: a \n that comes next is
+   * part of its break.
+   */
+  #lineAt(text: string, at: number, final: boolean): { end: number; next: number } | undefined {
+    for (let i = at; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === LF) return { end: i, next: i + 1 };
+      if (c === CR) {
+        if (i + 1 === text.length && !final) this.#afterCarriageReturn = true;
+        return { end: i, next: text.charCodeAt(i + 1) === LF ? i + 2 : i + 1 };
+      }
+    }
+    return final ? { end: text.length, next: text.length } : undefined;
+  }
 }
 
-/** The end of the line starting at `at` (before its break) and where the next begins; undefined if its break is not read yet. */
-function lineAt(text: string, at: number, final: boolean): { end: number; next: number } | undefined {
-  for (let i = at; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === LF) return { end: i, next: i + 1 };
-    if (c === CR) {
-      if (i + 1 === text.length && !final) return undefined;
-      return { end: i, next: text.charCodeAt(i + 1) === LF ? i + 2 : i + 1 };
-    }
-  }
-  return final ? { end: text.length, next: text.length } : undefined;
-}
+/** A line of nothing but spaces and tabs (the whitespace trimmed around fields). */
+const BLANK = /^[ \t]*$/;
 
 /** Reads the record that starts at `at`: its fields and where it ends, an error, or that it goes on past the text. */
 function scanRecord(text: string, at: number, final: boolean): Scan {
@@ -149,7 +174,7 @@ function scanRecord(text: string, at: number, final: boolean): Scan {
         close = text.indexOf('"', close + 1);
         if (close === -1 || close + 1 === text.length) {
           if (final && close !== -1) break;
-          return final ? { kind: 'error', message: `field ${fields.length + 1} opens a quote that is never closed; close it, or write a quote that is part of the value twice ("")` } : MORE;
+          return final ? { kind: 'error', message: `field ${fields.length + 1} opens a quote that is never closed; close it, or write a quote that is part of the value twice ("")` } : MORE_QUOTED;
         }
         if (text.charCodeAt(close + 1) !== QUOTE) break;
         doubled = true;
@@ -173,9 +198,11 @@ function scanRecord(text: string, at: number, final: boolean): Scan {
           return { kind: 'error', message: `field ${fields.length + 1} has a quote inside it but does not start with one; quote the whole field and write the quote twice ("a""b")` };
         }
       }
-      value = text.slice(start, stop).trimEnd();
+      let last = stop;
+      while (last > start && (text.charCodeAt(last - 1) === SPACE || text.charCodeAt(last - 1) === TAB)) last--;
+      value = text.slice(start, last);
     }
-    if (stop === text.length && !final) return MORE;
+    if (stop === text.length && !final) return MORE_PLAIN;
     fields.push(value);
     const c = text.charCodeAt(stop);
     if (c === COMMA) {
@@ -183,7 +210,7 @@ function scanRecord(text: string, at: number, final: boolean): Scan {
       continue;
     }
     if (c === CR) {
-      if (stop + 1 === text.length && !final) return MORE;
+      if (stop + 1 === text.length && !final) return MORE_PLAIN;
       return { kind: 'record', fields, end: stop, next: text.charCodeAt(stop + 1) === LF ? stop + 2 : stop + 1, lines };
     }
     return { kind: 'record', fields, end: stop, next: c === LF ? stop + 1 : stop, lines };

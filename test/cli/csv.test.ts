@@ -7,13 +7,16 @@ import { CsvReader, MAX_RECORD_CHARS, type CsvRecord } from '../../src/cli/csv.j
 const read = (text: string, cuts: readonly number[] = []): CsvRecord[] => {
   const reader = new CsvReader();
   const records: CsvRecord[] = [];
+  const add = (some: CsvRecord[]) => {
+    for (const record of some) records.push(record);
+  };
   let from = 0;
   for (const cut of [...new Set(cuts)].filter((c) => c > 0 && c < text.length).sort((a, b) => a - b)) {
-    records.push(...reader.push(text.slice(from, cut)));
+    add(reader.push(text.slice(from, cut)));
     from = cut;
   }
-  records.push(...reader.push(text.slice(from)));
-  records.push(...reader.end());
+  add(reader.push(text.slice(from)));
+  add(reader.end());
   return records;
 };
 
@@ -118,9 +121,46 @@ describe('the CSV reader', () => {
     expect(text.length).toBeGreaterThan(MAX_RECORD_CHARS);
     const records = read(text, Array.from({ length: 100 }, (_, i) => i * 65_536));
     expect(records).toHaveLength(60_002);
-    expect(records[1]).toMatchObject({ ok: false, line: 2, raw: 'bad,"opens', error: expect.stringMatching(/goes on for more than 4 MiB/) });
+    expect(records[1]).toMatchObject({ ok: false, line: 2, raw: 'bad,"opens', error: expect.stringMatching(/^Unparseable CSV: a quote opens a field that is not closed within 4 MiB/) });
     expect(records[2]).toEqual({ ok: true, line: 3, fields: ['r0', 'x'.repeat(80)], raw: `r0,${'x'.repeat(80)}` });
     expect(records[60_001]).toMatchObject({ ok: true, line: 60_002, fields: ['r59999', 'x'.repeat(80)] });
+  });
+
+  it('reads the same wherever the text is cut around the length limit, whatever the line breaks', () => {
+    const long = 'y'.repeat(MAX_RECORD_CHARS + 10);
+    const quotedLong = `"${`${'a'.repeat(999)}\n`.repeat(MAX_RECORD_CHARS / 1000 + 10)}"`;
+    const exact = 'x'.repeat(MAX_RECORD_CHARS - 2);
+    for (const newline of ['\n', '\r\n', '\r']) {
+      for (const [middle, expected] of [
+        [`1,${long}`, [[2, 'rejected', `1,${'y'.repeat(1022)}…`, 'Unparseable CSV: the line is longer than 4 MiB.']]],
+        [`1,${quotedLong}`, [[2, 'rejected', `1,"${'a'.repeat(999)}`, expect.stringMatching(/^Unparseable CSV: a quote opens a field that is not closed within 4 MiB/)]]],
+        [`1,${exact}`, [[2, ['1', exact]]]],
+      ] as const) {
+        const text = ['id,v', middle, '2,after', '3,last'].join(newline) + newline;
+        const offset = text.indexOf(`${newline}2,after`);
+        // Whole; cut after the record's line break (between \r and \n for \r\n), before it; in 64 KiB chunks.
+        const cuts = [[], [offset + 1], [offset], Array.from({ length: 80 }, (_, i) => i * 65_536 + 3)];
+        for (const at of cuts) {
+          const records = read(text, at).filter((r) => !r.raw.startsWith('aaa'));
+          const head = records.slice(1, 2).map((r) => (r.ok ? [r.line, r.fields] : [r.line, 'rejected', r.raw, r.error]));
+          expect(head, `${JSON.stringify(newline)} cut at ${at.slice(0, 2).join(',')}`).toEqual(expected);
+          const tail = records.slice(-2);
+          expect(tail.map((r) => (r.ok ? r.fields : r.raw))).toEqual([
+            ['2', 'after'],
+            ['3', 'last'],
+          ]);
+        }
+      }
+    }
+  });
+
+  it('trims only spaces and tabs, and strips a byte-order mark after an empty first piece', () => {
+    expect(summary(read(' \u00a0x\u00a0 ,\ty\t\n\u00a0\n'))).toEqual([
+      [1, ['\u00a0x\u00a0', 'y']],
+      [2, ['\u00a0']],
+    ]);
+    const reader = new CsvReader();
+    expect([...reader.push(''), ...reader.push('\uFEFFa,b\n'), ...reader.end()]).toEqual([{ ok: true, line: 1, fields: ['a', 'b'], raw: 'a,b' }]);
   });
 
   it('rejects a line longer than a record may be with its first KiB, skips the rest of it, and reads the next', () => {
