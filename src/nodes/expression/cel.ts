@@ -4,6 +4,7 @@
  */
 import { parse } from '@marcbachmann/cel-js';
 import { celEnvironment } from './math.js';
+import { directProgram } from './direct.js';
 import { BOOLEAN, FLOAT, INT, STRING, typeToString, type CelProgram, type Value, type ValueType } from '../../definition/types.js';
 
 /** A `name` or `name.field` that an expression reads, with its offset in the source. */
@@ -66,9 +67,10 @@ export type CelCompileResult = { readonly ok: true; readonly program: CelProgram
 /**
  * Type-checks `source` against `scope` and returns a program whose result type is known. Values go
  * in as Tessera values (Int as number) and come out the same way; the BigInt that CEL uses for
- * `int` stays inside.
+ * `int` stays inside. An expression on doubles, strings and bools only is evaluated directly
+ * (`direct.ts`) unless `direct` is false; any other by cel-js.
  */
-export function compileCel(source: string, scope: CelScope): CelCompileResult {
+export function compileCel(source: string, scope: CelScope, options: { readonly direct?: boolean } = {}): CelCompileResult {
   const env = celEnvironment();
   // A variable the expression uses whole (`dyn(up)`, a comprehension over it) gets its fields as
   // own properties, which is what cel-js enumerates; one it only reads fields of gets a view.
@@ -99,19 +101,23 @@ export function compileCel(source: string, scope: CelScope): CelCompileResult {
   }
   const evaluate = env.parse(source);
   const fromCel = valueConverter(resultType);
+  // Doubles, strings and bools only: evaluated by closures instead of cel-js's interpreter.
+  const direct = options.direct === false ? undefined : directProgram(evaluate.ast, scope);
   return {
     ok: true,
     program: {
       source,
       resultType,
-      evaluate(variables) {
-        const context: Record<string, unknown> = {};
-        for (const [name, convert] of converters) {
-          const value = variables[name];
-          if (value !== undefined) context[name] = convert(value as Readonly<Record<string, Value>>);
-        }
-        return fromCel(evaluate(context));
-      },
+      evaluate: direct
+        ? (variables) => fromCel(direct(variables))
+        : (variables) => {
+            const context: Record<string, unknown> = {};
+            for (const [name, convert] of converters) {
+              const value = variables[name];
+              if (value !== undefined) context[name] = convert(value as Readonly<Record<string, Value>>);
+            }
+            return fromCel(evaluate(context));
+          },
     },
   };
 }

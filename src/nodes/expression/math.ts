@@ -5,6 +5,10 @@ class CelMath {}
 
 type Unary = (x: number) => number;
 
+const least = (a: number, b: number): number => (a < b ? a : b);
+const greatest = (a: number, b: number): number => (a > b ? a : b);
+const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
+
 const DOUBLE_FUNCTIONS: readonly (readonly [string, Unary])[] = [
   ['abs', Math.abs],
   ['ceil', Math.ceil],
@@ -28,14 +32,22 @@ function createBaseEnvironment(): Environment {
     .registerType('CelMath', CelMath)
     .registerConstant('math', 'CelMath', new CelMath());
   for (const type of ['double', 'int'] as const) {
-    env.registerFunction(`CelMath.least(${type}, ${type}): ${type}`, (_m: CelMath, a: number, b: number) => (a < b ? a : b));
-    env.registerFunction(`CelMath.greatest(${type}, ${type}): ${type}`, (_m: CelMath, a: number, b: number) => (a > b ? a : b));
+    env.registerFunction(`CelMath.least(${type}, ${type}): ${type}`, (_m: CelMath, a: number, b: number) => least(a, b));
+    env.registerFunction(`CelMath.greatest(${type}, ${type}): ${type}`, (_m: CelMath, a: number, b: number) => greatest(a, b));
   }
   env.registerFunction('CelMath.abs(int): int', (_m: CelMath, a: bigint) => (a < 0n ? -a : a));
   for (const [name, fn] of DOUBLE_FUNCTIONS) env.registerFunction(`CelMath.${name}(double): double`, (_m: CelMath, x: number) => fn(x));
-  env.registerFunction('CelMath.clamp(double, double, double): double', (_m: CelMath, x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x)));
+  env.registerFunction('CelMath.clamp(double, double, double): double', (_m: CelMath, x: number, lo: number, hi: number) => clamp(x, lo, hi));
   return env;
 }
+
+/** The `math.*` functions on doubles, by name, as CEL calls them: what `direct.ts` calls too. */
+export const MATH_ON_DOUBLES: ReadonlyMap<string, (...args: number[]) => number> = new Map<string, (...args: number[]) => number>([
+  ['least', least],
+  ['greatest', greatest],
+  ['clamp', clamp],
+  ...DOUBLE_FUNCTIONS,
+]);
 
 let base: Environment | undefined;
 
