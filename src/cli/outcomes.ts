@@ -19,9 +19,10 @@ export const outcomesCommand: Command = {
   help: `Each line is {"requestId": "...", "value": 1, "node": "optional"}. Sent in batches through the
 reportOutcomes mutation (admin token from TESSERA_ADMIN_TOKEN). Idempotent: importing a file twice counts
 each outcome once. Lines that are not valid, whose request is unknown or expired, or whose value differs
-from one already counted for the request (CONFLICT: the first counts), are written to the rejects file (default: the input's name plus .rejects.jsonl, e.g. outcomes.jsonl.rejects.jsonl) with their
+from one already counted for the request or one of its nodes (CONFLICT: the first counts; a line counted
+for the other nodes is also counted as accepted), are written to the rejects file (default: the input's name plus .rejects.jsonl, e.g. outcomes.jsonl.rejects.jsonl) with their
 line number and reason.
-Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} some rejected.`,
+Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} some rejected or in conflict.`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { url: { type: 'string' }, 'batch-size': { type: 'string' }, rejects: { type: 'string' } });
     const file = positionals[0];
@@ -29,12 +30,16 @@ Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} s
     const url = serverUrl(values.url);
     const batchSize = integerOption('batch-size', values['batch-size'], 1000, 1, 10_000);
     const rejectsPath = values.rejects ?? `${file}.rejects.jsonl`;
-    const counts = { accepted: 0, duplicate: 0, rejected: 0 };
+    // `partly`: accepted for some nodes, and a conflict on others (written to the rejects file too).
+    const counts = { accepted: 0, partly: 0, duplicate: 0, rejected: 0 };
     let rejects: ReturnType<typeof createWriteStream> | undefined;
-    const reject = async (line: number, reason: string, raw: string) => {
-      counts.rejected++;
+    const writeReject = async (line: number, reason: string, raw: string) => {
       rejects ??= createWriteStream(rejectsPath);
       if (!rejects.write(`${JSON.stringify({ line, error: reason, raw })}\n`)) await once(rejects, 'drain');
+    };
+    const reject = async (line: number, reason: string, raw: string) => {
+      counts.rejected++;
+      await writeReject(line, reason, raw);
     };
     // Each outcome keeps its line and raw text: a reject from the server is written like one found here.
     let batch: { line: number; raw: string; outcome: { requestId: string; value: number; node?: string } }[] = [];
@@ -44,12 +49,15 @@ Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} s
       batch = [];
       const data = await adminRequest<{ reportOutcomes: Result[] }>(url, 'mutation ($o: [OutcomeInput!]!) { reportOutcomes(outcomes: $o) { requestId status message } }', { o: sent.map((s) => s.outcome) });
       for (const [i, result] of data.reportOutcomes.entries()) {
-        if (result.status === 'ACCEPTED') counts.accepted++;
-        else if (result.status === 'DUPLICATE') counts.duplicate++;
-        else {
-          const { line, raw } = sent[i] as (typeof sent)[number];
-          await reject(line, `${result.status}: ${result.message}`, raw);
-        }
+        const { line, raw } = sent[i] as (typeof sent)[number];
+        if (result.status === 'ACCEPTED') {
+          counts.accepted++;
+          if (result.message !== null) {
+            counts.partly++;
+            await writeReject(line, `CONFLICT: ${result.message}`, raw);
+          }
+        } else if (result.status === 'DUPLICATE') counts.duplicate++;
+        else await reject(line, `${result.status}: ${result.message}`, raw);
       }
     };
     await checkInputFile(file); // a file that cannot be read (or is not UTF-8) is a usage error, before anything is sent
@@ -76,7 +84,9 @@ Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} s
       rejects.end();
       await once(rejects, 'finish');
     }
-    io.stderr(`Outcomes: ${counts.accepted} accepted, ${counts.duplicate} already counted, ${counts.rejected} rejected${counts.rejected > 0 ? ` (see ${rejectsPath})` : ''}.`);
-    return counts.rejected > 0 ? EXIT_ROWS_FAILED : 0;
+    const partly = counts.partly > 0 ? ` (${counts.partly} of them not for every node: a different value was counted there before)` : '';
+    const problems = counts.rejected + counts.partly > 0;
+    io.stderr(`Outcomes: ${counts.accepted} accepted${partly}, ${counts.duplicate} already counted, ${counts.rejected} rejected${problems ? ` (see ${rejectsPath})` : ''}.`);
+    return problems ? EXIT_ROWS_FAILED : 0;
   },
 };

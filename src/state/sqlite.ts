@@ -125,6 +125,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
        FROM arms WHERE pipeline = ? AND node = ? AND scope = ? ORDER BY version`,
     ),
     prune: db.prepare('DELETE FROM decisions WHERE at < ?'),
+    pruneOutcomes: db.prepare('DELETE FROM outcomes WHERE request_id IN (SELECT request_id FROM decisions WHERE at < ?)'),
   };
 
   const toEvent = (row: Record<string, unknown>): RolloutEvent => ({
@@ -172,6 +173,12 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     const row = statements.decision.get(requestId) as { requestId: string; pipeline: string; at: number; nodes: string } | undefined;
     return row && { ...row, nodes: JSON.parse(row.nodes) as NodeDecision[] };
   };
+
+  // A pruned decision's outcomes go with it: an id used again is a new request, and the table would grow for ever.
+  const prune = db.transaction((before: number) => {
+    statements.pruneOutcomes.run(before);
+    return statements.prune.run(before).changes;
+  });
 
   const recordOutcomes = db.transaction((outcomes: readonly OutcomeInput[], at: number) =>
     outcomes.map((outcome) =>
@@ -232,7 +239,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       );
     },
     async pruneDecisions(before) {
-      return statements.prune.run(before).changes;
+      return prune.immediate(before) as number;
     },
     async close() {
       // The checkpointer's connection first: the writer's close then checkpoints what is left and removes the log.

@@ -123,7 +123,7 @@ export interface StateStore {
    */
   recordOutcomes(outcomes: readonly OutcomeInput[], at: number): Promise<OutcomeResult[]>;
   armStats(key: NodeKey, scope: string): Promise<ArmRecord[]>;
-  /** Deletes decisions older than `before` (ms since epoch); returns how many. */
+  /** Deletes decisions older than `before` (ms since epoch) and the outcomes recorded for them; returns how many decisions. */
   pruneDecisions(before: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -203,6 +203,28 @@ describe('tessera rollout and tessera outcomes against tessera serve --state FIL
     );
   });
 
+  it('tessera outcomes counts an outcome for the nodes where it is new, and writes where it conflicts to the rejects file', async () => {
+    const ws = workspace();
+    // Two nodes that learn from outcomes, so that one outcome for the whole request can be new for one and in conflict on the other.
+    const split = (expr1: string, expr2: string) =>
+      `    kind: expression\n    versions:\n      v1: { expr: "${expr1}" }\n      v2: { expr: "${expr2}" }\n    routing:\n      policy: split\n      weights: { v1: 50, v2: 50 }\n      outcome: { kind: continuous, better: higher }\n`;
+    writeFileSync(
+      path.join(ws.pipelines, 'two-splits.yaml'),
+      `name: twoSplits\nroutingKey: id\ninput:\n  id: { type: ID }\n  x: { type: Float }\nnodes:\n  a:\n${split('input.x', 'input.x * 2.0')}  b:\n${split('input.x + 1.0', 'input.x + 2.0')}outputs:\n  a: a.value\n  b: b.value\n`,
+    );
+    await serve(ws);
+    const answer = await graphql((server as ServeProcess).url, '{ twoSplits(input: { id: "u1", x: 1.5 }) { requestId a b } }');
+    const requestId = (answer.data?.twoSplits as { requestId: string }).requestId;
+    const file = path.join(ws.dir, 'outcomes.jsonl');
+    const lines = [JSON.stringify({ requestId, value: 1, node: 'a' }), JSON.stringify({ requestId, value: 0.5 })];
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const result = await cli(['outcomes', file, '--batch-size', '1']);
+    expect(result).toEqual({ code: 3, stdout: '', stderr: `Outcomes: 2 accepted (1 of them not for every node: a different value was counted there before), 0 already counted, 0 rejected (see ${file}.rejects.jsonl).\n` });
+    expect(readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
+      { line: 2, error: 'CONFLICT: Counted for node "b"; not where a different outcome was counted before (1 for node "a").', raw: lines[1] },
+    ]);
+  });
+
   it('tessera outcomes imports a JSONL file once, however often it runs, and writes rejects with line numbers', async () => {
     const ws = workspace();
     await serve(ws);
@@ -251,7 +273,7 @@ describe('tessera rollout and tessera outcomes against tessera serve --state FIL
       { line: 6, error: 'UNKNOWN_REQUEST: No request "no-such-request" is known: the id is wrong, or its decisions are past their retention.', raw: lines[5] },
       { line: 8, error: 'unknown field weight (expected requestId, value, node)', raw: lines[7] },
       { line: 7, error: 'INVALID: Node "repayment" learns from binary outcomes: the value must be 0 or 1; got 0.5.', raw: lines[6] },
-      { line: 10, error: `CONFLICT: A different outcome was already counted for request "${v1[1]}" (0 for node "repayment"); 1 was not counted: an outcome counts once, the first time it is reported.`, raw: lines[9] },
+      { line: 10, error: `CONFLICT: Request "${v1[1]}" already has a different outcome counted (0 for node "repayment"); 1 was not counted in its place: an outcome counts once, the first time it is reported.`, raw: lines[9] },
     ]);
 
     // Counted once each: v1 has 1, 0, 1, 0 of 4 assigned; v2 has 1, 1 of 3 assigned.

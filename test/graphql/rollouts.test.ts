@@ -462,7 +462,7 @@ describe('outcomes', () => {
           requestId: r0,
           status: 'CONFLICT',
           attributedTo: [],
-          message: `A different outcome was already counted for request "${r0}" (1 for node "repayment"); 0 was not counted: an outcome counts once, the first time it is reported.`,
+          message: `Request "${r0}" already has a different outcome counted (1 for node "repayment"); 0 was not counted in its place: an outcome counts once, the first time it is reported.`,
         },
       },
     });

@@ -123,6 +123,16 @@ describe.each(stores)('%s state store', (_name, open) => {
     expect(await store.recordOutcomes([{ requestId: 'old', value: 1 }], 9500)).toEqual([{ requestId: 'old', status: 'unknown_request', attributedTo: [] }]);
     expect(await store.decision('new')).toBeDefined();
   });
+
+  it("forgets a pruned decision's outcomes with it: the id logged again is a new request", async () => {
+    store = open();
+    const decision = (at: number) => ({ requestId: 'x', pipeline: 'p', at, nodes: [{ node: 'a', version: 'v1', scope: 's' }] });
+    await store.appendDecisions([decision(1000)]);
+    expect(await store.recordOutcomes([{ requestId: 'x', value: 1 }], 1500)).toMatchObject([{ status: 'accepted' }]);
+    expect(await store.pruneDecisions(2000)).toBe(1);
+    await store.appendDecisions([decision(3000)]);
+    expect(await store.recordOutcomes([{ requestId: 'x', value: 0 }], 3500)).toMatchObject([{ status: 'accepted', attributedTo: [{ node: 'a' }] }]);
+  });
 });
 
 describe('memory store', () => {

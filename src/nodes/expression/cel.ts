@@ -225,14 +225,20 @@ function valueConverter(type: ValueType): (value: unknown) => Value {
     };
   }
   const name = typeToString(type);
-  return (value) => {
+  const int = (value: bigint | number): number => {
+    if (value > 2147483647 || value < -2147483648) throw new RangeError(`result ${value} does not fit a 32-bit Int`);
+    // An int has no -0 (the direct evaluation's ints are numbers).
+    return Number(value) || 0;
+  };
+  return (result) => {
+    // cel-js gives a uint as an object whose valueOf is a BigInt.
+    const value = typeof result === 'object' && result !== null && !Array.isArray(result) ? (result as { valueOf(): unknown }).valueOf() : result;
     if (typeof value === 'bigint') {
       if (name !== 'Int') throw new TypeError(`expected ${name}, got int`);
-      if (value > 2147483647n || value < -2147483648n) throw new RangeError(`result ${value} does not fit a 32-bit Int`);
-      return Number(value);
+      return int(value);
     }
     if (typeof value === 'number' && !Number.isFinite(value)) throw new RangeError(`result is ${value}, not a finite number`);
-    return value as Value;
+    return (name === 'Int' ? int(value as number) : value) as Value;
   };
 }
 

@@ -134,9 +134,9 @@ function binary(op: string, args: unknown, scope: CelScope): Compiled | undefine
     case '!=':
       return { type: 'bool', run: (v) => a(v) !== b(v) };
     case '&&':
-      return type === 'bool' ? { type, run: (v) => (a(v) as boolean) && (b(v) as boolean) } : undefined;
+      return type === 'bool' ? { type, run: (v) => logical(a, b, v, false) } : undefined;
     case '||':
-      return type === 'bool' ? { type, run: (v) => (a(v) as boolean) || (b(v) as boolean) } : undefined;
+      return type === 'bool' ? { type, run: (v) => logical(a, b, v, true) } : undefined;
     case '+':
       if (type === 'string') return { type, run: (v) => (a(v) as string) + (b(v) as string) };
       return type === 'double' ? { type, run: (v) => (a(v) as number) + (b(v) as number) } : undefined;
@@ -163,4 +163,19 @@ function binary(op: string, args: unknown, scope: CelScope): Compiled | undefine
     default:
       return undefined;
   }
+}
+
+/**
+ * `a && b` (`decisive` false) or `a || b` (true) as CEL has them: the side that decides the result
+ * decides it even when the other fails (`error || true` is true), and an error stands otherwise.
+ */
+function logical(a: Compiled['run'], b: Compiled['run'], v: Variables, decisive: boolean): boolean {
+  let left: unknown;
+  try {
+    left = a(v);
+  } catch (error) {
+    if (b(v) === decisive) return decisive;
+    throw error;
+  }
+  return left === decisive ? decisive : (b(v) as boolean);
 }

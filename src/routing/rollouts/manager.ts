@@ -487,7 +487,7 @@ function outcomeMessage(result: OutcomeResult, outcome: OutcomeInput): string | 
     case 'accepted':
       return earlier === '' ? null : `Counted for ${result.attributedTo.map((a) => `node "${a.node}"`).join(', ')}; not where a different outcome was counted before (${earlier}).`;
     case 'conflict':
-      return `A different outcome was already counted for request "${outcome.requestId}" (${earlier}); ${outcome.value} was not counted: an outcome counts once, the first time it is reported.`;
+      return `Request "${outcome.requestId}" already has a different outcome counted (${earlier}); ${outcome.value} was not counted in its place: an outcome counts once, the first time it is reported.`;
     case 'duplicate':
       return `An outcome for request "${outcome.requestId}"${outcome.node ? ` and node "${outcome.node}"` : ''} was already counted; this one changes nothing.`;
     case 'unknown_request':

@@ -35,7 +35,7 @@ const { double, int, str, bool } = fc.letrec<{ double: string; int: string; str:
   ),
   int: fc.oneof(
     { depthSize: 'small' },
-    fc.constantFrom('input.n', 'input.m', '0', '12', '-3', '2147483647', '9007199254740993'),
+    fc.constantFrom('input.n', 'input.m', '0', '12', '-3', '2147483647', '2147483648', '9007199254740993'),
     tie('int').map((a) => `-(${a})`),
     fc.tuple(tie('bool'), tie('int'), tie('int')).map(([c, a, b]) => `(${c} ? ${a} : ${b})`),
   ),
@@ -58,7 +58,11 @@ const { double, int, str, bool } = fc.letrec<{ double: string; int: string; str:
 
 const double32 = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1, 0.5, 12, -7.25));
 const variables = fc.record({
-  input: fc.record({ x: double32, y: double32, n: fc.integer({ min: -2_147_483_648, max: 2_147_483_647 }), m: fc.constantFrom(0, 12, -3, 2_147_483_647), s: fc.constantFrom('', 'A', 'é😀', 'a'), b: fc.boolean() }),
+  // input.x may be missing: CEL's && and || still decide when the other side settles it.
+  input: fc.record(
+    { x: double32, y: double32, n: fc.integer({ min: -2_147_483_648, max: 2_147_483_647 }), m: fc.constantFrom(0, -0, 12, -3, 2_147_483_647, -2_147_483_648), s: fc.constantFrom('', 'A', 'é😀', 'a'), b: fc.boolean() },
+    { requiredKeys: ['y', 'n', 'm', 's', 'b'] },
+  ),
   up: fc.record({ p: fc.oneof(double32, fc.constant(Number.NaN)), label: fc.constantFrom('A', '', 'é😀'), tags: fc.constant(['t']) }),
 });
 
@@ -84,6 +88,32 @@ describe('direct evaluation of CEL', () => {
     for (const source of ['input.n + 1 > 2', 'double(input.n) / 2.0', '"t" in up.tags', 'up.tags.exists(t, t == "a")', 'input.s < "b"', 'size(input.s) > 0', 'input.x % 2.0 == 0.0', 'dyn(input).x > 1.0']) {
       expect(direct(source), source).toBe(false);
     }
+  });
+
+  it('range-checks an Int result, gives no -0 for one, and reads a uint result as a number', () => {
+    const outcomes = (source: string, vars: Record<string, unknown>) =>
+      [compileCel(source, scope), compileCel(source, scope, { direct: false })].map((compiled) => {
+        if (!compiled.ok) throw new Error(compiled.message);
+        return outcome(() => compiled.program.evaluate(vars));
+      });
+    const input = { x: 1, y: 1, n: -2_147_483_648, m: -0, s: '', b: true };
+    expect(outcomes('-input.n', { input })).toEqual([{ threw: true }, { threw: true }]);
+    expect(outcomes('true ? 2147483648 : 1', { input })).toEqual([{ threw: true }, { threw: true }]);
+    expect(outcomes('input.m', { input }).map((o) => Object.is(o.value, 0))).toEqual([true, true]);
+    expect(outcomes('1u + 2u', { input })).toEqual([{ value: 3 }, { value: 3 }]);
+  });
+
+  it('decides && and || as CEL does when one side fails', () => {
+    const value = (source: string) => {
+      const compiled = compileCel(source, scope);
+      if (!compiled.ok) throw new Error(compiled.message);
+      return outcome(() => compiled.program.evaluate({ input: { y: 1 } }));
+    };
+    expect(value('input.x > 1.0 || true')).toEqual({ value: true });
+    expect(value('true || input.x > 1.0')).toEqual({ value: true });
+    expect(value('input.x > 1.0 && false')).toEqual({ value: false });
+    expect(value('input.x > 1.0 && true')).toEqual({ threw: true });
+    expect(value('false || input.x > 1.0')).toEqual({ threw: true });
   });
 
   it('fails, as cel-js does, on a field that does not hold its declared type', () => {
