@@ -20,8 +20,8 @@ export const outcomesCommand: Command = {
 reportOutcomes mutation (admin token from TESSERA_ADMIN_TOKEN). Idempotent: importing a file twice counts
 each outcome once. Lines that are not valid, whose request is unknown or expired, or whose value differs
 from one already counted for the request or one of its nodes (CONFLICT: the first counts; a line counted
-for the other nodes is also counted as accepted), are written to the rejects file (default: the input's name plus .rejects.jsonl, e.g. outcomes.jsonl.rejects.jsonl) with their
-line number and reason.
+for the other nodes is also counted as accepted), are written to the rejects file (default: the input's
+name plus .rejects.jsonl, e.g. outcomes.jsonl.rejects.jsonl) with their line number and reason.
 Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} some rejected or in conflict.`,
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { url: { type: 'string' }, 'batch-size': { type: 'string' }, rejects: { type: 'string' } });
