@@ -175,6 +175,9 @@ async function* readJsonLines(source: Readable): AsyncGenerator<InputRecord[]> {
     try {
       const value: unknown = JSON.parse(text);
       if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, line, error: 'Expected a JSON object on each line.', raw: text };
+      // JSON.parse keeps the last of two equal keys without a word: which one was meant is unknown.
+      const twice = repeatedKey(text);
+      if (twice !== undefined) return { ok: false, line, error: `Key ${JSON.stringify(twice)} appears twice in the object; give each field once.`, raw: text };
       return { ok: true, line, fields: value as Record<string, unknown>, raw: text };
     } catch (error) {
       return { ok: false, line, error: `Invalid JSON: ${(error as Error).message}`, raw: text };
@@ -211,6 +214,32 @@ async function* readJsonLines(source: Readable): AsyncGenerator<InputRecord[]> {
 
 const LINE_BREAK = /\r\n|\n|\r/g;
 
+/** The first key that the top-level object of `json` (valid JSON) has twice, if any. */
+function repeatedKey(json: string): string | undefined {
+  const keys = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: to its closing quote, past escaped characters.
+      let end = i + 1;
+      while (json.charCodeAt(end) !== 0x22) end += json.charCodeAt(end) === 0x5c ? 2 : 1;
+      if (depth === 1) {
+        let next = end + 1;
+        while (json.charCodeAt(next) === 0x20 || json.charCodeAt(next) === 0x09) next++;
+        if (json.charCodeAt(next) === 0x3a) {
+          const key = JSON.parse(json.slice(i, end + 1)) as string;
+          if (keys.has(key)) return key;
+          keys.add(key);
+        }
+      }
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return undefined;
+}
+
 /**
  * Column names as given, refused when two share a name (a row would keep only the last of them)
  * or, in a header, when one is `-` (which only `--columns` uses, to skip a column).
@@ -246,7 +275,8 @@ async function* readCsv(source: Readable, columns: readonly string[] | undefined
         records.push({ ok: false, line: record.line, error: `Expected ${header.length} fields, got ${values.length}.`, raw: record.raw });
         continue;
       }
-      const fields: Record<string, unknown> = {};
+      // Without a prototype: a column named __proto__ is a field like any other (and refused as one).
+      const fields: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       for (let index = 0; index < header.length; index++) {
         const name = header[index] as string;
         if (name !== '-') fields[name] = values[index];

@@ -25,7 +25,7 @@ used (node=version@sha256-prefix) and the error of a row whose node failed.
 Rows that cannot be read or fail input validation go to the rejects file (JSONL: line, error, raw) and are
 counted; nothing is dropped silently. A progress bar is shown on a terminal.
   --columns A,B,-     the file has no header row; these are its column names (- skips a column)
-  --passthrough A,B   copy these input columns (not pipeline inputs) to the output
+  --passthrough A,B   copy these input columns to the output (a pipeline input stays an input too)
   --line-keys         use the line number as the routing key when the file has none
   --rejects FILE      default: OUTPUT.rejects.jsonl (or FILE.rejects.jsonl when writing to stdout)
   --state PATH        the state store that keeps decisions for later outcomes (default as for serve)
@@ -138,6 +138,7 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
   const progress = options.progress ? createProgress(total, summary) : undefined;
   const nodes = outputNodes(plan.outputs);
   const key = plan.definition.routingKey;
+  const inputNames = new Set(plan.input.map((field) => field.name));
   const produced = [key, 'requestId', ...plan.outputs.map((o) => o.name), 'versions', 'error'];
   const clash = options.passthrough.find((name) => produced.includes(name));
   if (clash) throw new UsageError(`Passthrough column "${clash}" clashes with an output column of the same name; name it differently with --columns.`);
@@ -166,16 +167,18 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
       checkedColumns = true;
     }
     let fields = record.fields;
-    const passthrough: Record<string, unknown> = {};
+    // Without a prototype: a column or key named __proto__ is then a field like any other.
+    const passthrough: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     if (options.passthrough.length > 0) {
-      const inputs: Record<string, unknown> = {};
+      // A passthrough column that is also an input is copied and still read as the input.
+      const inputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       for (const [name, value] of Object.entries(record.fields)) {
         if (options.passthrough.includes(name)) passthrough[name] = value;
-        else inputs[name] = value;
+        if (!options.passthrough.includes(name) || inputNames.has(name)) inputs[name] = value;
       }
       fields = inputs;
     }
-    if (options.lineKeys && (fields[key] === undefined || fields[key] === '')) fields = { ...fields, [key]: `line-${record.line}` };
+    if (options.lineKeys && (fields[key] === undefined || fields[key] === null || fields[key] === '')) fields = { ...fields, [key]: `line-${record.line}` };
     const checked = coerceInput(plan.input, fields, options.inputFormat === 'csv' ? 'text' : 'json');
     if (!checked.ok) return reject({ line: record.line, error: checked.problems.map((p) => p.message).join(' '), raw: record.raw });
     batch.push({ passthrough, input: checked.value });

@@ -88,7 +88,7 @@ function coerceValue(field: InputFieldDef, given: unknown, mode: 'json' | 'text'
     }
     case 'Int': {
       const number = text !== undefined ? (/^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN) : given;
-      return typeof number === 'number' && Number.isInteger(number) && Math.abs(number) <= 2147483647 ? { value: number } : wrongType(field, given, 'a 32-bit integer (Int)');
+      return typeof number === 'number' && Number.isInteger(number) && number >= -2147483648 && number <= 2147483647 ? { value: number || 0 } : wrongType(field, given, 'a 32-bit integer (Int)');
     }
     case 'Boolean': {
       if (typeof given === 'boolean') return { value: given };
@@ -96,8 +96,9 @@ function coerceValue(field: InputFieldDef, given: unknown, mode: 'json' | 'text'
       return wrongType(field, given, 'true or false (Boolean)');
     }
     case 'ID':
-      if (typeof given === 'number' && Number.isInteger(given)) return { value: String(given) };
-      return typeof given === 'string' ? { value: given } : wrongType(field, given, 'a string or integer (ID)');
+      // Past 2^53 a JSON number has already lost digits (two ids can read as one): it must be quoted.
+      if (typeof given === 'number' && Number.isSafeInteger(given)) return { value: String(given || 0) };
+      return typeof given === 'string' ? { value: given } : wrongType(field, given, 'a string, or an integer within ±2^53 (ID; quote a longer one, which a JSON number cannot hold exactly)');
     case 'String':
       return typeof given === 'string' ? { value: given } : wrongType(field, given, 'a string');
   }

@@ -396,13 +396,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number, timeout: () => Error): 
 
 /**
  * The error a node reports. A failure that came from another node (an upstream node, or the branch
- * a switch picked) becomes UPSTREAM_FAILED naming the node that really failed.
+ * a switch picked) becomes UPSTREAM_FAILED naming the node that really failed and why (its error is
+ * the cause): an answer may show only the outputs downstream of it.
  */
 function nodeError(node: string, version: string | undefined, error: unknown): TesseraError {
   if (error instanceof TesseraError && (error.code === ErrorCode.NodeFailed || error.code === ErrorCode.UpstreamFailed || error.code === ErrorCode.NodeTimeout)) {
     if (error.details.node !== node) {
-      const failedNode = (error.details.failedNode ?? error.details.node) as string;
-      return new TesseraError(ErrorCode.UpstreamFailed, `Node "${node}" did not run: node "${failedNode}" failed.`, { node, failedNode });
+      const root = error.code === ErrorCode.UpstreamFailed ? (error.cause as TesseraError) : error;
+      const failedNode = root.details.node as string;
+      // The root's message starts with its node ("Node "a" (version v1) failed: ...").
+      const why = `${root.message.charAt(0).toLowerCase()}${root.message.slice(1)}`;
+      return new TesseraError(ErrorCode.UpstreamFailed, `Node "${node}" did not run: ${why}`, { node, failedNode }, { cause: root });
     }
     return error;
   }

@@ -58,6 +58,25 @@ describe('reading input files in batches', () => {
     expect(records[4]).toMatchObject({ fields: { id: 'e', name: 'ok', n: '5' } });
   });
 
+  it('rejects a JSONL object that gives a key twice (JSON.parse would keep the last), nested or escaped keys included', async () => {
+    const lines = ['{"a":1,"b":2}', '{"a":1,"a":2}', '{"a":{"x":1,"x":2},"b":"a\\":","c":[{"a":1}]}', '{"a\\u0062":1,"ab":2}', '{ "k" : 1 , "k":2}'];
+    const jsonl = file('twice.jsonl', lines.join('\n'));
+    const { records } = await collect(readRecordBatches(jsonl, { format: 'jsonl' }));
+    expect(records.map((r) => (r.ok ? [r.line, 'ok'] : [r.line, r.error]))).toEqual([
+      [1, 'ok'],
+      [2, 'Key "a" appears twice in the object; give each field once.'],
+      [3, 'ok'],
+      [4, 'Key "ab" appears twice in the object; give each field once.'],
+      [5, 'Key "k" appears twice in the object; give each field once.'],
+    ]);
+  });
+
+  it('keeps a CSV column named __proto__ as a field, not as the prototype of the row', async () => {
+    const csv = file('proto.csv', 'id,__proto__\na,x\n');
+    const { records } = await collect(readRecordBatches(csv, { format: 'csv' }));
+    expect(records[0]?.ok && Object.keys(records[0].fields)).toEqual(['id', '__proto__']);
+  });
+
   it('refuses a header it cannot read, naming its line', async () => {
     const csv = file('header.csv', 'id,"name,n\na,b,1\n');
     await expect(collect(readRecordBatches(csv, { format: 'csv' }))).rejects.toThrow('The header (line 1) cannot be read: field 2 opens a quote that is never closed');

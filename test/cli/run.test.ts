@@ -61,6 +61,35 @@ describe('tessera run', () => {
     expect(b[0]?.versions).toContainEqual(expect.objectContaining({ node: 'fraud', version: 'v1', policy: 'fixed(v1)' }));
   });
 
+  it('copies a passthrough column that is also an input and still scores with it; a JSON null key takes the line key', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tessera-run-'));
+    const csv = path.join(dir, 'in.csv');
+    writeFileSync(csv, `${good.slice(0, 21).join('\n')}\n`);
+    const plain = await tessera(['run', csv, '-p', bundledPipelines, '--pipeline', 'creditScore', '--output', path.join(dir, 'plain.csv')]);
+    const copied = await tessera(['run', csv, '-p', bundledPipelines, '--pipeline', 'creditScore', '--output', path.join(dir, 'copied.csv'), '--passthrough', 'openAccounts']);
+    expect([plain.code, copied.code]).toEqual([0, 0]);
+    const a = parse(readFileSync(path.join(dir, 'plain.csv')), { columns: true }) as Record<string, string>[];
+    const b = parse(readFileSync(path.join(dir, 'copied.csv')), { columns: true }) as Record<string, string>[];
+    const given = parse(readFileSync(csv), { columns: true }) as Record<string, string>[];
+    expect(b.map((r) => r.openAccounts)).toEqual(given.map((r) => r.openAccounts));
+    expect(b.map((r) => [r.applicantId, r.score, r.probabilityOfDefault])).toEqual(a.map((r) => [r.applicantId, r.score, r.probabilityOfDefault]));
+
+    // A __proto__ key is an unknown field like any other (with a passthrough, the row's inputs are not an ordinary object);
+    // a null routing key with --line-keys is the line's key, as a missing one is.
+    const header = (good[0] as string).split(',');
+    const row = Object.fromEntries((good[1] as string).split(',').map((v, i) => [header[i] as string, Number.isNaN(Number(v)) || v === '' ? (v === 'false' ? false : v === 'true' ? true : v) : Number(v)]));
+    const jsonl = path.join(dir, 'in.jsonl');
+    const lines = [JSON.stringify({ ...row, applicantId: null, tag: 't1' }), `{"__proto__":{"age":30},${JSON.stringify({ ...row, tag: 't2' }).slice(1)}`];
+    writeFileSync(jsonl, `${lines.join('\n')}\n`);
+    const out = path.join(dir, 'out.jsonl');
+    const result = await tessera(['run', jsonl, '-p', bundledPipelines, '--pipeline', 'creditScore', '--output', out, '--passthrough', 'tag', '--line-keys']);
+    expect(result.code).toBe(3);
+    expect(readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).map((r) => [r.tag, r.applicantId])).toEqual([['t1', 'line-1']]);
+    expect(readFileSync(`${out}.rejects.jsonl`, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { line: number; error: string }).error)).toEqual([
+      'Unknown input field "__proto__".',
+    ]);
+  });
+
   it('refuses columns that are not inputs before scoring, with a suggestion', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tessera-run-'));
     const input = path.join(dir, 'in.csv');

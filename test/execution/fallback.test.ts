@@ -30,7 +30,7 @@ describe('timeouts and fallbacks', () => {
     const result = await answer;
     expect(result.errors).toEqual([
       { output: 'probability', code: 'NODE_TIMEOUT', message: 'Node "fraud" (version v1) took longer than 50 ms.' },
-      { output: 'flag', code: 'UPSTREAM_FAILED', message: 'Node "flag" did not run: node "fraud" failed.' },
+      { output: 'flag', code: 'UPSTREAM_FAILED', message: 'Node "flag" did not run: node "fraud" (version v1) took longer than 50 ms.' },
     ]);
     vi.useRealTimers();
     await engine.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FLOAT, type InputFieldDef } from '../../src/definition/types.js';
+import { FLOAT, INT, type InputFieldDef } from '../../src/definition/types.js';
 import { coerceInput } from '../../src/execution/input.js';
 
 const income: InputFieldDef = { name: 'income', type: FLOAT, description: undefined, default: undefined, min: undefined, max: undefined };
@@ -34,5 +34,37 @@ describe('input coercion of a Float', () => {
       ok: false,
       problems: [{ field: 'income', rule: 'type', message: 'Input field "income" must be a finite number (Float); got Infinity.', received: Number.POSITIVE_INFINITY }],
     });
+  });
+});
+
+describe('input coercion of an Int and an ID', () => {
+  const field = (name: string, type: InputFieldDef['type']): InputFieldDef => ({ name, type, description: undefined, default: undefined, min: undefined, max: undefined });
+  const count = field('count', INT);
+  const id = field('id', { kind: 'scalar', name: 'ID' });
+
+  it('takes the whole 32-bit range for an Int, -2^31 included, and gives 0 for -0', () => {
+    expect(coerceInput([count], { count: -2147483648 })).toEqual({ ok: true, value: { count: -2147483648 } });
+    expect(coerceInput([count], { count: '-2147483648' }, 'text')).toEqual({ ok: true, value: { count: -2147483648 } });
+    expect(coerceInput([count], { count: 2147483648 })).toMatchObject({ ok: false, problems: [{ field: 'count', rule: 'type' }] });
+    const zero = coerceInput([count], { count: -0 });
+    expect(zero.ok && Object.is(zero.value.count, 0)).toBe(true);
+  });
+
+  it('takes an integer ID only while a JSON number holds it exactly, and says to quote a longer one', () => {
+    expect(coerceInput([id], { id: 9007199254740991 })).toEqual({ ok: true, value: { id: '9007199254740991' } });
+    // 12345678901234567890 and …891 both parse as 12345678901234567000: two applicants would share one key.
+    expect(coerceInput([id], { id: JSON.parse('12345678901234567891') as number })).toEqual({
+      ok: false,
+      problems: [
+        {
+          field: 'id',
+          rule: 'type',
+          message: 'Input field "id" must be a string, or an integer within ±2^53 (ID; quote a longer one, which a JSON number cannot hold exactly); got 12345678901234567000.',
+          received: 12345678901234567000,
+        },
+      ],
+    });
+    expect(coerceInput([id], { id: 1.5 })).toMatchObject({ ok: false, problems: [{ field: 'id', rule: 'type' }] });
+    expect(coerceInput([id], { id: '12345678901234567891' })).toEqual({ ok: true, value: { id: '12345678901234567891' } });
   });
 });

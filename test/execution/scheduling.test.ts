@@ -97,8 +97,23 @@ describe('a run schedules nodes by their dependencies', () => {
     await run.settled();
     expect(executions).toEqual(['a', 'b']);
     expect(run.error(plan.indexOf('a'))?.message).toBe('Node "a" (version v1) failed: model exploded');
-    expect(run.error(plan.indexOf('c'))).toMatchObject({ code: 'UPSTREAM_FAILED', message: 'Node "c" did not run: node "a" failed.' });
+    expect(run.error(plan.indexOf('c'))).toMatchObject({ code: 'UPSTREAM_FAILED', message: 'Node "c" did not run: node "a" (version v1) failed: model exploded', details: { node: 'c', failedNode: 'a' } });
     expect(run.outputs(plan.indexOf('b'))).toEqual({ value: 2 });
+  });
+
+  it('names the node that failed and why in every error downstream of it, however far', async () => {
+    const engine = createEngine(
+      await loadYaml(
+        'name: chain\nroutingKey: id\ninput:\n  id: { type: ID }\n  x: { type: Float }\nnodes:\n' +
+          '  first: { kind: expression, expr: "input.x / 0.0" }\n  second: { kind: expression, expr: "first.value + 1.0" }\n  third: { kind: expression, expr: "second.value * 2.0" }\n' +
+          'outputs:\n  third: third.value\n',
+      ),
+    );
+    const result = await engine.run('chain', { id: 'u', x: 1 });
+    expect(result.errors).toEqual([
+      { output: 'third', code: 'UPSTREAM_FAILED', message: 'Node "third" did not run: node "first" (version v1) failed: result is Infinity, not a finite number' },
+    ]);
+    await engine.close();
   });
 
   it('a switch that picks a branch still waiting for its own dependency answers when the branch does', async () => {

@@ -107,7 +107,7 @@ describe('GraphQL server over the bundled credit-score pipeline', () => {
         extensions: { code: 'NODE_FAILED', node: 'ratio', version: 'v1' },
       },
       {
-        message: 'Node "summary" did not run: node "ratio" failed.',
+        message: 'Node "summary" did not run: node "ratio" (version v1) failed: division by zero',
         locations: [{ line: 1, column: 67 }],
         path: ['ratio', 'total'],
         extensions: { code: 'UPSTREAM_FAILED', node: 'summary', failedNode: 'ratio' },
