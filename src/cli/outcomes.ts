@@ -1,4 +1,6 @@
 import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { once } from 'node:events';
 import { adminRequest, serverUrl } from './client.js';
 import { integerOption, parseCommandArgs, UsageError } from './args.js';
@@ -61,6 +63,9 @@ Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} s
       }
     };
     await checkInputFile(file); // a file that cannot be read (or is not UTF-8) is a usage error, before anything is sent
+    if (path.resolve(rejectsPath) === path.resolve(file)) throw new UsageError(`--rejects ${rejectsPath} is the input file; name a file of its own.`);
+    // Written only when a line is rejected: one left by an earlier import would look like this one's.
+    await rm(rejectsPath, { force: true });
     for await (const record of readRecords(file, { format: 'jsonl' })) {
       if (!record.ok) {
         await reject(record.line, record.error, record.raw);

@@ -1,4 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { once } from 'node:events';
 import { didYouMean } from '../errors/index.js';
 import type { Value } from '../definition/types.js';
@@ -120,6 +122,10 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
   // Before the output is created: an input that cannot be read leaves nothing behind. (Not timed:
   // rows a second are the scoring's.)
   const total = await checkInputFile(options.file);
+  const same = (a: string, b: string | undefined) => b !== undefined && path.resolve(a) === path.resolve(b);
+  if (same(options.rejects, options.file) || same(options.rejects, options.output)) throw new UsageError(`--rejects ${options.rejects} is the input or the output file; name a file of its own.`);
+  // A rejects file is written only when a row is rejected: one left by an earlier run would look like this one's.
+  await rm(options.rejects, { force: true });
   const started = performance.now();
   const out = options.output ? createWriteStream(options.output) : undefined;
   const write = async (text: string) => {
@@ -204,6 +210,9 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
 /** Unknown columns are a mistake to report before scoring, not per row. */
 function checkColumns(record: Extract<InputRecord, { ok: true }>, plan: PipelinePlan, options: BulkOptions): void {
   const names = plan.input.map((f) => f.name);
+  // A CSV header names every column (a JSONL object may leave a key out on some lines).
+  const missing = options.inputFormat === 'csv' ? options.passthrough.find((name) => !(name in record.fields)) : undefined;
+  if (missing !== undefined) throw new UsageError(`--passthrough names column "${missing}", which the file does not have.${didYouMean(missing, Object.keys(record.fields))}`);
   for (const column of Object.keys(record.fields)) {
     if (!names.includes(column) && !options.passthrough.includes(column)) {
       throw new UsageError(

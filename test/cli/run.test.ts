@@ -90,6 +90,25 @@ describe('tessera run', () => {
     ]);
   });
 
+  it('leaves no rejects file of an earlier run behind, refuses a passthrough column the file lacks and a rejects file that is the input', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tessera-run-'));
+    const csv = path.join(dir, 'in.csv');
+    const output = path.join(dir, 'out.csv');
+    const run = (...extra: string[]) => tessera(['run', csv, '-p', bundledPipelines, '--pipeline', 'creditScore', '--output', output, ...extra]);
+    writeFileSync(csv, `${good.slice(0, 3).join('\n')}\nA900009,12\n`);
+    expect((await run()).code).toBe(3);
+    expect(existsSync(`${output}.rejects.jsonl`)).toBe(true);
+    // The bad row fixed: the next run rejects nothing, and the old rejects file does not stay to say otherwise.
+    writeFileSync(csv, `${good.slice(0, 3).join('\n')}\n`);
+    expect((await run()).code).toBe(0);
+    expect(existsSync(`${output}.rejects.jsonl`)).toBe(false);
+    const misspelled = await run('--passthrough', 'aplicantId');
+    expect([misspelled.code, misspelled.stderr.split('\n')[0]]).toEqual([2, '--passthrough names column "aplicantId", which the file does not have. Did you mean "applicantId"?']);
+    const onInput = await run('--rejects', csv);
+    expect([onInput.code, onInput.stderr.split('\n')[0]]).toEqual([2, `--rejects ${csv} is the input or the output file; name a file of its own.`]);
+    expect(readFileSync(csv, 'utf8')).toBe(`${good.slice(0, 3).join('\n')}\n`);
+  });
+
   it('refuses columns that are not inputs before scoring, with a suggestion', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tessera-run-'));
     const input = path.join(dir, 'in.csv');
