@@ -11,7 +11,7 @@ import type { PipelineRun, RoutingDecision } from '../execution/run.js';
 import type { PipelinePlan } from '../plan/plan.js';
 import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, STATE_OPTION, stateLocation, UsageError } from './args.js';
 import type { Command } from './command.js';
-import { checkInputFile, csvField, readRecordBatches, type InputRecord } from './records.js';
+import { checkInputFile, csvField, readRecordBatches, setField, type InputRecord } from './records.js';
 
 /** Exit code when every row was read but some were rejected or failed. */
 export const EXIT_ROWS_FAILED = 3;
@@ -173,14 +173,13 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
       checkedColumns = true;
     }
     let fields = record.fields;
-    // Without a prototype: a column or key named __proto__ is then a field like any other.
-    const passthrough: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    const passthrough: Record<string, unknown> = {};
     if (options.passthrough.length > 0) {
       // A passthrough column that is also an input is copied and still read as the input.
-      const inputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+      const inputs: Record<string, unknown> = {};
       for (const [name, value] of Object.entries(record.fields)) {
-        if (options.passthrough.includes(name)) passthrough[name] = value;
-        if (!options.passthrough.includes(name) || inputNames.has(name)) inputs[name] = value;
+        if (options.passthrough.includes(name)) setField(passthrough, name, value);
+        if (!options.passthrough.includes(name) || inputNames.has(name)) setField(inputs, name, value);
       }
       fields = inputs;
     }
