@@ -1,11 +1,7 @@
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
-import { once } from 'node:events';
 import { adminRequest, serverUrl } from './client.js';
 import { integerOption, parseCommandArgs, UsageError } from './args.js';
 import type { Command } from './command.js';
-import { checkInputFile, readRecords } from './records.js';
+import { checkInputFile, openRejectsFile, readRecords } from './records.js';
 import { EXIT_ROWS_FAILED } from './run.js';
 
 interface Result {
@@ -34,14 +30,11 @@ Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} s
     const rejectsPath = values.rejects ?? `${file}.rejects.jsonl`;
     // `partly`: accepted for some nodes, and a conflict on others (written to the rejects file too).
     const counts = { accepted: 0, partly: 0, duplicate: 0, rejected: 0 };
-    let rejects: ReturnType<typeof createWriteStream> | undefined;
-    const writeReject = async (line: number, reason: string, raw: string) => {
-      rejects ??= createWriteStream(rejectsPath);
-      if (!rejects.write(`${JSON.stringify({ line, error: reason, raw })}\n`)) await once(rejects, 'drain');
-    };
+    await checkInputFile(file); // a file that cannot be read (or is not UTF-8) is a usage error, before anything is sent
+    const rejects = await openRejectsFile(rejectsPath, [file]);
     const reject = async (line: number, reason: string, raw: string) => {
       counts.rejected++;
-      await writeReject(line, reason, raw);
+      await rejects.write(line, reason, raw);
     };
     // Each outcome keeps its line and raw text: a reject from the server is written like one found here.
     let batch: { line: number; raw: string; outcome: { requestId: string; value: number; node?: string } }[] = [];
@@ -56,16 +49,12 @@ Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} s
           counts.accepted++;
           if (result.message !== null) {
             counts.partly++;
-            await writeReject(line, `CONFLICT: ${result.message}`, raw);
+            await rejects.write(line, `CONFLICT: ${result.message}`, raw);
           }
         } else if (result.status === 'DUPLICATE') counts.duplicate++;
         else await reject(line, `${result.status}: ${result.message}`, raw);
       }
     };
-    await checkInputFile(file); // a file that cannot be read (or is not UTF-8) is a usage error, before anything is sent
-    if (path.resolve(rejectsPath) === path.resolve(file)) throw new UsageError(`--rejects ${rejectsPath} is the input file; name a file of its own.`);
-    // Written only when a line is rejected: one left by an earlier import would look like this one's.
-    await rm(rejectsPath, { force: true });
     for await (const record of readRecords(file, { format: 'jsonl' })) {
       if (!record.ok) {
         await reject(record.line, record.error, record.raw);
@@ -85,10 +74,7 @@ Exit codes: 0 every outcome accepted (or already counted); ${EXIT_ROWS_FAILED} s
       if (batch.length >= batchSize) await send();
     }
     await send();
-    if (rejects) {
-      rejects.end();
-      await once(rejects, 'finish');
-    }
+    await rejects.close();
     const partly = counts.partly > 0 ? ` (${counts.partly} of them not for every node: a different value was counted there before)` : '';
     const problems = counts.rejected + counts.partly > 0;
     io.stderr(`Outcomes: ${counts.accepted} accepted${partly}, ${counts.duplicate} already counted, ${counts.rejected} rejected${problems ? ` (see ${rejectsPath})` : ''}.`);

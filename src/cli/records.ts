@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { UsageError } from './args.js';
 import { CsvReader, type CsvRecord } from './csv.js';
@@ -134,6 +136,37 @@ function firstInvalid(bytes: Buffer): number {
   return bytes.length;
 }
 
+/** The rejects file of a bulk command: one JSON object a line, the file created at the first. */
+export interface RejectsFile {
+  write(line: number, error: string, raw: unknown): Promise<void>;
+  /** Flushes what was written (nothing to do when no line was rejected). */
+  close(): Promise<void>;
+}
+
+/**
+ * Prepares the rejects file at `file`. It is refused when it is one of `others` (the input, the
+ * output), which it would truncate while they are read or written; one left by an earlier run is
+ * removed, since it is written only when a line is rejected and would look like this run's.
+ */
+export async function openRejectsFile(file: string, others: readonly (string | undefined)[]): Promise<RejectsFile> {
+  if (others.some((other) => other !== undefined && path.resolve(other) === path.resolve(file))) {
+    throw new UsageError(`--rejects ${file} is the input or the output file; name a file of its own.`);
+  }
+  await rm(file, { force: true });
+  let stream: WriteStream | undefined;
+  return {
+    async write(line, error, raw) {
+      stream ??= createWriteStream(file);
+      if (!stream.write(`${JSON.stringify({ line, error, raw })}\n`)) await once(stream, 'drain');
+    },
+    async close() {
+      if (!stream) return;
+      stream.end();
+      await once(stream, 'finish');
+    },
+  };
+}
+
 /**
  * Reads records one by one. A row that cannot be parsed comes back as `ok: false` with its line
  * number and raw text, and reading goes on: nothing is dropped silently.
@@ -233,12 +266,17 @@ function repeatedKey(json: string): string | undefined {
     if (c === 0x22) {
       // A string: to its closing quote, past escaped characters.
       let end = i + 1;
-      while (json.charCodeAt(end) !== 0x22) end += json.charCodeAt(end) === 0x5c ? 2 : 1;
+      let escaped = false;
+      while (json.charCodeAt(end) !== 0x22) {
+        escaped ||= json.charCodeAt(end) === 0x5c;
+        end += json.charCodeAt(end) === 0x5c ? 2 : 1;
+      }
       if (depth === 1) {
         let next = end + 1;
         while (json.charCodeAt(next) === 0x20 || json.charCodeAt(next) === 0x09) next++;
         if (json.charCodeAt(next) === 0x3a) {
-          const key = JSON.parse(json.slice(i, end + 1)) as string;
+          // Decoded only when it has escapes ("a\u0062" is "ab").
+          const key = escaped ? (JSON.parse(json.slice(i, end + 1)) as string) : json.slice(i + 1, end);
           if (keys.has(key)) return key;
           keys.add(key);
         }

@@ -1,6 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { didYouMean } from '../errors/index.js';
 import type { Value } from '../definition/types.js';
@@ -11,7 +9,7 @@ import type { PipelineRun, RoutingDecision } from '../execution/run.js';
 import type { PipelinePlan } from '../plan/plan.js';
 import { integerOption, parseCommandArgs, PIPELINES_OPTION, pipelineLocations, STATE_OPTION, stateLocation, UsageError } from './args.js';
 import type { Command } from './command.js';
-import { checkInputFile, csvField, readRecordBatches, setField, type InputRecord } from './records.js';
+import { checkInputFile, csvField, openRejectsFile, readRecordBatches, setField, type InputRecord } from './records.js';
 
 /** Exit code when every row was read but some were rejected or failed. */
 export const EXIT_ROWS_FAILED = 3;
@@ -122,10 +120,7 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
   // Before the output is created: an input that cannot be read leaves nothing behind. (Not timed:
   // rows a second are the scoring's.)
   const total = await checkInputFile(options.file);
-  const same = (a: string, b: string | undefined) => b !== undefined && path.resolve(a) === path.resolve(b);
-  if (same(options.rejects, options.file) || same(options.rejects, options.output)) throw new UsageError(`--rejects ${options.rejects} is the input or the output file; name a file of its own.`);
-  // A rejects file is written only when a row is rejected: one left by an earlier run would look like this one's.
-  await rm(options.rejects, { force: true });
+  const rejects = await openRejectsFile(options.rejects, [options.file, options.output]);
   const started = performance.now();
   const out = options.output ? createWriteStream(options.output) : undefined;
   const write = async (text: string) => {
@@ -135,11 +130,9 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
       process.stdout.write(text);
     }
   };
-  let rejects: WriteStream | undefined;
   const reject = async (record: { line: number; error: string; raw: unknown }) => {
     summary.rejected++;
-    rejects ??= createWriteStream(options.rejects);
-    if (!rejects.write(`${JSON.stringify(record)}\n`)) await once(rejects, 'drain');
+    await rejects.write(record.line, record.error, record.raw);
   };
   const progress = options.progress ? createProgress(total, summary) : undefined;
   const nodes = outputNodes(plan.outputs);
@@ -198,10 +191,7 @@ async function scoreFile(options: BulkOptions): Promise<Summary> {
     out.end();
     await once(out, 'finish');
   }
-  if (rejects) {
-    rejects.end();
-    await once(rejects, 'finish');
-  }
+  await rejects.close();
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
 }

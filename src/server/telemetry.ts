@@ -117,6 +117,7 @@ export function registerTelemetry(options: TelemetryOptions = {}): RegisteredTel
   // (The option is the base processor's, which the shim passes on but does not declare.) The
   // queue holds 16,384 spans unless OTEL_BSP_MAX_QUEUE_SIZE says otherwise: a request has about a
   // dozen spans, and the spec's 2,048 (about 170 requests) overflowed while one export was in flight.
+  // (process.env, not `env`: the SDK's processor reads the variable from there.)
   const batching = () =>
     ({ selfObsMeterProvider: meterProvider, ...(process.env.OTEL_BSP_MAX_QUEUE_SIZE?.trim() ? {} : { maxQueueSize: DEFAULT_QUEUE_SIZE }) }) as ConstructorParameters<typeof BatchSpanProcessor>[1];
   const processors = [...exporters.map((e) => new BatchSpanProcessor(e.exporter, batching())), ...(options.spanProcessors ?? [])];

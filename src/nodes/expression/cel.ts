@@ -4,7 +4,10 @@
  */
 import { parse } from '@marcbachmann/cel-js';
 import { celEnvironment } from './math.js';
+import { celTypeName, isAstNode, type AstNode, type CelScope } from './ast.js';
 import { directProgram } from './direct.js';
+
+export type { CelScope };
 import { BOOLEAN, FLOAT, INT, STRING, typeToString, type CelProgram, type Value, type ValueType } from '../../definition/types.js';
 
 /** A `name` or `name.field` that an expression reads, with its offset in the source. */
@@ -29,16 +32,6 @@ export function parseCel(source: string): CelParseResult {
   }
 }
 
-interface AstNode {
-  readonly op: string;
-  readonly args: unknown;
-  readonly pos?: number;
-}
-
-function isAstNode(value: unknown): value is AstNode {
-  return typeof value === 'object' && value !== null && typeof (value as { op?: unknown }).op === 'string';
-}
-
 function collectReferences(node: unknown, out: CelReference[]): void {
   if (Array.isArray(node)) {
     for (const item of node) collectReferences(item, out);
@@ -58,9 +51,6 @@ function collectReferences(node: unknown, out: CelReference[]): void {
   }
   collectReferences(node.args, out);
 }
-
-/** The variables an expression may read: `input` and upstream nodes, each a record of typed fields. */
-export type CelScope = ReadonlyMap<string, ReadonlyMap<string, ValueType>>;
 
 export type CelCompileResult = { readonly ok: true; readonly program: CelProgram } | { readonly ok: false; readonly message: string };
 
@@ -120,20 +110,6 @@ export function compileCel(source: string, scope: CelScope, options: { readonly 
           },
     },
   };
-}
-
-/** The CEL spelling of a value type. */
-export function celTypeName(type: ValueType): string {
-  switch (type.kind) {
-    case 'scalar':
-      return type.name === 'Float' ? 'double' : type.name === 'Int' ? 'int' : type.name === 'Boolean' ? 'bool' : 'string';
-    case 'enum':
-      return 'string';
-    case 'list':
-      return `list<${celTypeName(type.of)}>`;
-    case 'object':
-      return 'map<string, dyn>';
-  }
 }
 
 function valueTypeOfCel(celType: string): ValueType | undefined {

@@ -9,7 +9,7 @@
  * both on random expressions and values.
  */
 import type { Value, ValueType } from '../../definition/types.js';
-import { celTypeName, type CelScope } from './cel.js';
+import { celTypeName, isAstNode, type CelScope } from './ast.js';
 import { MATH_ON_DOUBLES } from './math.js';
 
 type Variables = Readonly<Record<string, unknown>>;
@@ -21,15 +21,6 @@ interface Compiled {
 
 /** The JavaScript type of each CEL type evaluated directly. */
 const JS_TYPE: Readonly<Record<Type, string>> = { double: 'number', int: 'number', string: 'string', bool: 'boolean' };
-
-interface AstNode {
-  readonly op: string;
-  readonly args: unknown;
-}
-
-function isAstNode(value: unknown): value is AstNode {
-  return typeof value === 'object' && value !== null && typeof (value as { op?: unknown }).op === 'string';
-}
 
 /** The expression as a function of its variables (`input` and upstream nodes' outputs), or undefined if it is not of the kind evaluated directly. */
 export function directProgram(ast: unknown, scope: CelScope): ((variables: Variables) => unknown) | undefined {
